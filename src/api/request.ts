@@ -1,0 +1,69 @@
+import type { FastifyRequest } from 'fastify';
+import { invalidRequest } from '../errors.js';
+import { specSchemas } from '../spec/openapi.js';
+import type { Page, PageQuery } from '../store/collection.js';
+
+/** Every object belongs to a project; until API keys exist (see the README) all requests share one. */
+export const DEFAULT_PROJECT = 'proj_default';
+
+export function projectOf(_request: FastifyRequest): string {
+  return DEFAULT_PROJECT;
+}
+
+/** The request body, checked against the named request schema of the spec. */
+export function bodyAs<T>(request: FastifyRequest, schemaName: string): T {
+  const body = request.body ?? {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalidRequest('The request body must be a JSON object.');
+  const violation = specSchemas().violation(schemaName, body);
+  if (violation) throw invalidRequest(violation.message, violation.param, violation.param === null ? null : 'invalid_value');
+  return body as T;
+}
+
+type Query = Record<string, string | string[] | undefined>;
+
+function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw invalidRequest(`Invalid '${name}': expected a single value.`, name);
+  return value;
+}
+
+export function optionalQuery(request: FastifyRequest, name: string): string | undefined {
+  return single(request.query as Query, name);
+}
+
+export function pageQuery(request: FastifyRequest): PageQuery {
+  const query = request.query as Query;
+  const rawLimit = single(query, 'limit');
+  const limit = rawLimit === undefined ? 20 : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw invalidRequest(`Invalid 'limit': integer below minimum value or above maximum value. Expected a value between 1 and 100, but got ${rawLimit} instead.`, 'limit', 'integer_out_of_range');
+  }
+  const order = single(query, 'order') ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') {
+    throw invalidRequest(`Invalid value for 'order': expected one of 'asc' or 'desc', got '${order}'.`, 'order', 'invalid_value');
+  }
+  return { limit, order, after: single(query, 'after'), before: single(query, 'before') };
+}
+
+const INCLUDABLE = ['step_details.tool_calls[*].file_search.results[*].content'];
+
+/** `include[]` is accepted as the spec lists it; file_search results carry no content to include yet. */
+export function checkInclude(request: FastifyRequest): void {
+  const raw = (request.query as Query)['include[]'];
+  const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  for (const value of values) {
+    if (!INCLUDABLE.includes(value)) {
+      throw invalidRequest(`Invalid value for 'include[]': '${value}'. Supported values are: '${INCLUDABLE.join("', '")}'.`, 'include[]', 'invalid_value');
+    }
+  }
+}
+
+export function listBody<T extends { id: string }>(page: Page<T>) {
+  return {
+    object: 'list' as const,
+    data: page.data,
+    first_id: page.data[0]?.id ?? null,
+    last_id: page.data.at(-1)?.id ?? null,
+    has_more: page.hasMore,
+  };
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** An OpenAI-compatible chat-completions server. */
+export interface ProviderConfig {
+  baseURL: string;
+  apiKey: string;
+}
+
+/** Where a model name of the API goes: which provider, and the model id to send it. */
+export interface ModelRoute {
+  provider: string;
+  model: string;
+  contextWindow: number;
+}
+
+export interface RetryConfig {
+  maxRetries: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  requestTimeoutMs: number;
+}
+
+export interface StepwiseConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  providers: Record<string, ProviderConfig>;
+  models: Record<string, Partial<ModelRoute>>;
+  defaultProvider: string;
+  defaultContextWindow: number;
+  retry: RetryConfig;
+  runExpirySeconds: number;
+  expirySweepMs: number;
+  runConcurrency: number;
+  bodyLimitBytes: number;
+  pollAfterMs: number;
+}
+
+/** Shape of the optional JSON file named by STEPWISE_CONFIG. */
+interface ConfigFile {
+  providers?: Record<string, Partial<ProviderConfig>>;
+  models?: Record<string, Partial<ModelRoute>>;
+  defaultProvider?: string;
+  defaultContextWindow?: number;
+  retry?: Partial<RetryConfig>;
+  runConcurrency?: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function intFrom(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+function readConfigFile(path: string | undefined): ConfigFile {
+  if (!path) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ConfigFile;
+  } catch (error) {
+    throw new Error(`cannot read STEPWISE_CONFIG file ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Every setting in one place. Environment variables win over the optional JSON file
+ * (STEPWISE_CONFIG), which adds named providers and the model-name routing table.
+ */
+export function loadConfig(env: Env = process.env): StepwiseConfig {
+  const file = readConfigFile(env.STEPWISE_CONFIG);
+  const defaultProvider = {
+    baseURL: env.OPENAI_BASE_URL ?? file.providers?.default?.baseURL ?? 'https://api.openai.com/v1',
+    apiKey: env.OPENAI_API_KEY ?? file.providers?.default?.apiKey ?? 'not-set',
+  };
+  const providers: Record<string, ProviderConfig> = { default: defaultProvider };
+  for (const [name, provider] of Object.entries(file.providers ?? {})) {
+    if (name === 'default') continue;
+    if (!provider.baseURL) throw new Error(`provider "${name}" in STEPWISE_CONFIG needs a baseURL`);
+    providers[name] = { baseURL: provider.baseURL, apiKey: provider.apiKey ?? 'not-set' };
+  }
+  const defaultProviderName = file.defaultProvider ?? 'default';
+  if (!providers[defaultProviderName]) throw new Error(`defaultProvider "${defaultProviderName}" is not a configured provider`);
+  for (const [model, route] of Object.entries(file.models ?? {})) {
+    if (route.provider && !providers[route.provider]) {
+      throw new Error(`model "${model}" routes to unknown provider "${route.provider}"`);
+    }
+  }
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port: intFrom(env, 'PORT', 8080),
+    dataDir: resolve(env.STEPWISE_DATA_DIR ?? './data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    providers,
+    models: file.models ?? {},
+    defaultProvider: defaultProviderName,
+    defaultContextWindow: file.defaultContextWindow ?? intFrom(env, 'STEPWISE_CONTEXT_WINDOW', 128_000),
+    retry: {
+      maxRetries: intFrom(env, 'STEPWISE_MODEL_MAX_RETRIES', file.retry?.maxRetries ?? 3),
+      initialDelayMs: intFrom(env, 'STEPWISE_MODEL_RETRY_DELAY_MS', file.retry?.initialDelayMs ?? 500),
+      maxDelayMs: file.retry?.maxDelayMs ?? 8_000,
+      requestTimeoutMs: intFrom(env, 'STEPWISE_MODEL_TIMEOUT_MS', file.retry?.requestTimeoutMs ?? 120_000),
+    },
+    runExpirySeconds: intFrom(env, 'STEPWISE_RUN_EXPIRY_SECONDS', 600),
+    expirySweepMs: intFrom(env, 'STEPWISE_EXPIRY_SWEEP_MS', 5_000),
+    runConcurrency: file.runConcurrency ?? intFrom(env, 'STEPWISE_RUN_CONCURRENCY', 32),
+    bodyLimitBytes: intFrom(env, 'STEPWISE_BODY_LIMIT_BYTES', 4 * 1024 * 1024),
+    pollAfterMs: intFrom(env, 'STEPWISE_POLL_AFTER_MS', 500),
+  };
+}

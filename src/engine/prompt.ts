@@ -1,0 +1,83 @@
+import type { ChatCompletionContentPart, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
+import type { ChatMessage } from '../providers/chat-model.js';
+import type { Message, Run, RunStep } from '../spec/wire.js';
+import { countMessageTokens, countTokens } from './tokens.js';
+
+export class PromptTooLongError extends Error {}
+
+export interface PromptInput {
+  run: Run;
+  /** The thread's messages in creation order, this run's own included. */
+  messages: Message[];
+  /** This run's steps in creation order. */
+  steps: RunStep[];
+  /** Most prompt tokens this call may use: what is left of `max_prompt_tokens`, or the context window. */
+  budget: number;
+  /** The tools as the model sees them, counted against the budget. */
+  toolsJson: string;
+}
+
+function userContent(message: Message): string | ChatCompletionContentPart[] {
+  const parts: ChatCompletionContentPart[] = [];
+  for (const part of message.content) {
+    if (part.type === 'text') parts.push({ type: 'text', text: part.text.value });
+    else if (part.type === 'image_url') parts.push({ type: 'image_url', image_url: { url: part.image_url.url, ...(part.image_url.detail && { detail: part.image_url.detail }) } });
+    // image_file parts need the files API; they are left out of the prompt until it exists.
+  }
+  if (parts.every((part) => part.type === 'text')) return parts.map((part) => (part.type === 'text' ? part.text : '')).join('\n');
+  return parts;
+}
+
+function assistantText(message: Message): string {
+  return message.content.map((part) => (part.type === 'text' ? part.text.value : '')).join('\n');
+}
+
+function threadMessage(message: Message): ChatMessage {
+  if (message.role === 'assistant') return { role: 'assistant', content: assistantText(message) };
+  return { role: 'user', content: userContent(message) };
+}
+
+/** This run's own work so far, in order: its messages, and its tool calls with their outputs. */
+function runTurns(steps: RunStep[], messagesById: Map<string, Message>): ChatMessage[] {
+  const turns: ChatMessage[] = [];
+  for (const step of steps) {
+    if (step.step_details.type === 'message_creation') {
+      const message = messagesById.get(step.step_details.message_creation.message_id);
+      if (message) turns.push({ role: 'assistant', content: assistantText(message) });
+      continue;
+    }
+    const calls = step.step_details.tool_calls.flatMap((call) => (call.type === 'function' ? [call] : []));
+    if (calls.length === 0) continue;
+    const toolCalls: ChatCompletionMessageToolCall[] = calls.map((call) => ({
+      id: call.id,
+      type: 'function',
+      function: { name: call.function.name, arguments: call.function.arguments },
+    }));
+    turns.push({ role: 'assistant', content: null, tool_calls: toolCalls });
+    for (const call of calls) turns.push({ role: 'tool', tool_call_id: call.id, content: call.function.output ?? '' });
+  }
+  return turns;
+}
+
+/**
+ * The chat prompt of a run's next model call: instructions, the thread's history (cut by the
+ * truncation strategy, then oldest first until it fits the token budget), then this run's own turns.
+ */
+export function buildPrompt(input: PromptInput): ChatMessage[] {
+  const { run, messages, steps } = input;
+  const system: ChatMessage[] = run.instructions ? [{ role: 'system', content: run.instructions }] : [];
+  const messagesById = new Map(messages.map((message) => [message.id, message]));
+  let history = messages.filter((message) => message.run_id !== run.id).map(threadMessage);
+  const strategy = run.truncation_strategy;
+  if (strategy?.type === 'last_messages' && strategy.last_messages != null) history = history.slice(-strategy.last_messages);
+  const turns = runTurns(steps, messagesById);
+
+  const fixed = [...system, ...turns].reduce((sum, message) => sum + countMessageTokens(message), 0) + countTokens(input.toolsJson);
+  const historyTokens = history.map(countMessageTokens);
+  let total = fixed + historyTokens.reduce((sum, tokens) => sum + tokens, 0);
+  let dropped = 0;
+  // Keep at least the newest message: a prompt without it cannot be a faithful answer.
+  while (total > input.budget && dropped < history.length - 1) total -= historyTokens[dropped++]!;
+  if (total > input.budget) throw new PromptTooLongError(`the prompt needs ${total} tokens, over the budget of ${input.budget}`);
+  return [...system, ...history.slice(dropped), ...turns];
+}

@@ -1,0 +1,168 @@
+import { type Clock, unixSeconds } from '../clock.js';
+import type { EventBus, StreamEventName } from '../events.js';
+import { newId } from '../ids.js';
+import { isTerminal } from '../services/run-status.js';
+import type { Message, Run, RunStatus, RunStep, Usage } from '../spec/wire.js';
+import type { Store } from '../store/store.js';
+
+type TerminalRunStatus = Extract<RunStatus, 'completed' | 'incomplete' | 'failed' | 'cancelled' | 'expired'>;
+type StepDetails = RunStep['step_details'];
+
+/** How a run's end leaves the steps and messages that were still open. */
+const OPEN_WORK_ON_END = {
+  completed: { step: 'completed', messageReason: null },
+  incomplete: { step: 'completed', messageReason: 'max_tokens' },
+  failed: { step: 'failed', messageReason: 'run_failed' },
+  cancelled: { step: 'cancelled', messageReason: 'run_cancelled' },
+  expired: { step: 'expired', messageReason: 'run_expired' },
+} as const;
+
+const STEP_TIMESTAMP = { completed: 'completed_at', failed: 'failed_at', cancelled: 'cancelled_at', expired: 'expired_at' } as const;
+const RUN_TIMESTAMP = { completed: 'completed_at', failed: 'failed_at', cancelled: 'cancelled_at', expired: null, incomplete: null } as const;
+
+export function addUsage(total: Usage, more: Usage): Usage {
+  return {
+    prompt_tokens: total.prompt_tokens + more.prompt_tokens,
+    completion_tokens: total.completion_tokens + more.completion_tokens,
+    total_tokens: total.total_tokens + more.total_tokens,
+  };
+}
+
+/** A step's `last_error` has no `invalid_prompt` code; such a failure is the server's to the step. */
+function stepError(runError: Run['last_error'] | undefined): RunStep['last_error'] {
+  if (!runError) return null;
+  return { code: runError.code === 'rate_limit_exceeded' ? 'rate_limit_exceeded' : 'server_error', message: runError.message };
+}
+
+export const ZERO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+
+/**
+ * Writes a run's state changes, always store first, then the matching stream event. Shared by the
+ * engine (which executes runs) and the services (cancel, submit, expiry of idle runs).
+ */
+export class RunRecorder {
+  constructor(
+    readonly store: Store,
+    readonly bus: EventBus,
+    readonly clock: Clock,
+    readonly projectId: string,
+    public run: Run,
+  ) {}
+
+  now(): number {
+    return unixSeconds(this.clock);
+  }
+
+  publish(event: StreamEventName, data: unknown): void {
+    this.bus.publish(this.run.id, event, data);
+  }
+
+  /**
+   * Moves the run from `from` to a new state; false (and nothing written) when another actor changed
+   * its status first, e.g. a cancel that landed while the model was streaming.
+   */
+  async transition(from: RunStatus, patch: Partial<Run>): Promise<boolean> {
+    const next = { ...this.run, ...patch };
+    if (!(await this.store.runs.updateIf(this.projectId, next, from))) return false;
+    this.run = next;
+    if (patch.status && patch.status !== from) this.publish(`thread.run.${patch.status}`, next);
+    return true;
+  }
+
+  async reload(): Promise<Run | undefined> {
+    const run = await this.store.runs.get(this.projectId, this.run.id);
+    if (run) this.run = run;
+    return run;
+  }
+
+  async openStep(type: RunStep['type'], details: StepDetails): Promise<RunStep> {
+    const step: RunStep = {
+      id: newId('step'),
+      object: 'thread.run.step',
+      created_at: this.now(),
+      assistant_id: this.run.assistant_id,
+      thread_id: this.run.thread_id,
+      run_id: this.run.id,
+      type,
+      status: 'in_progress',
+      step_details: details,
+      last_error: null,
+      expired_at: null,
+      cancelled_at: null,
+      failed_at: null,
+      completed_at: null,
+      metadata: {},
+      usage: null,
+    };
+    await this.store.steps.insert(this.projectId, step);
+    this.publish('thread.run.step.created', step);
+    this.publish('thread.run.step.in_progress', step);
+    return step;
+  }
+
+  async closeStep(step: RunStep, status: Exclude<RunStep['status'], 'in_progress'>, patch: Partial<RunStep> = {}): Promise<RunStep> {
+    const closed: RunStep = { ...step, ...patch, status, [STEP_TIMESTAMP[status]]: this.now() };
+    await this.store.steps.update(this.projectId, closed);
+    this.publish(`thread.run.step.${status}`, closed);
+    return closed;
+  }
+
+  async openMessage(id: string): Promise<Message> {
+    const message: Message = {
+      id,
+      object: 'thread.message',
+      created_at: this.now(),
+      thread_id: this.run.thread_id,
+      status: 'in_progress',
+      incomplete_details: null,
+      completed_at: null,
+      incomplete_at: null,
+      role: 'assistant',
+      content: [],
+      assistant_id: this.run.assistant_id,
+      run_id: this.run.id,
+      attachments: [],
+      metadata: {},
+    };
+    await this.store.messages.insert(this.projectId, message);
+    this.publish('thread.message.created', message);
+    this.publish('thread.message.in_progress', message);
+    return message;
+  }
+
+  async closeMessage(message: Message, incompleteReason: NonNullable<Message['incomplete_details']>['reason'] | null): Promise<Message> {
+    const now = this.now();
+    const closed: Message = incompleteReason
+      ? { ...message, status: 'incomplete', incomplete_details: { reason: incompleteReason }, incomplete_at: now }
+      : { ...message, status: 'completed', completed_at: now };
+    await this.store.messages.update(this.projectId, closed);
+    this.publish(closed.status === 'completed' ? 'thread.message.completed' : 'thread.message.incomplete', closed);
+    return closed;
+  }
+
+  /**
+   * Ends the run: open steps and messages are closed to match, usage is summed over the steps,
+   * `expires_at` is cleared. A run that is already terminal is left as it is.
+   */
+  async finish(status: TerminalRunStatus, patch: Partial<Run> = {}): Promise<void> {
+    const current = await this.reload();
+    if (!current || isTerminal(current.status)) return;
+    const { step: stepStatus, messageReason } = OPEN_WORK_ON_END[status];
+    const pendingUsage = await this.store.pendingUsage(this.projectId, this.run.id);
+    let usage = ZERO_USAGE;
+    for (const step of await this.store.steps.all(this.projectId, { run_id: this.run.id })) {
+      let closed = step;
+      if (step.status === 'in_progress') {
+        closed = await this.closeStep(step, stepStatus, { usage: step.usage ?? pendingUsage, last_error: stepError(patch.last_error) });
+      }
+      if (closed.usage) usage = addUsage(usage, closed.usage);
+    }
+    for (const message of await this.store.messages.all(this.projectId, { run_id: this.run.id })) {
+      if (message.status === 'in_progress') await this.closeMessage(message, messageReason);
+    }
+    await this.store.setPendingUsage(this.projectId, this.run.id, null);
+    const timestamp = RUN_TIMESTAMP[status];
+    const ended: Partial<Run> = { status, required_action: null, expires_at: null, usage, ...(timestamp && { [timestamp]: this.now() }), ...patch };
+    if (!(await this.transition(current.status, ended))) await this.finish(status, patch);
+  }
+}

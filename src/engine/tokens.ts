@@ -1,0 +1,26 @@
+import { Tiktoken } from 'js-tiktoken/lite';
+import o200kBase from 'js-tiktoken/ranks/o200k_base';
+import type { ChatMessage } from '../providers/chat-model.js';
+
+// Every message costs a few tokens of framing on top of its content (OpenAI's chat format).
+const TOKENS_PER_MESSAGE = 4;
+
+let encoder: Tiktoken | undefined;
+
+/** o200k_base, the encoding of current OpenAI models; a close estimate for other models' budgets. */
+export function countTokens(text: string): number {
+  encoder ??= new Tiktoken(o200kBase);
+  return encoder.encode(text, 'all').length;
+}
+
+function contentText(message: ChatMessage): string {
+  const { content } = message;
+  if (typeof content === 'string') return content;
+  if (!content) return '';
+  return content.map((part) => ('text' in part ? part.text : JSON.stringify(part))).join('');
+}
+
+export function countMessageTokens(message: ChatMessage): number {
+  const toolCalls = 'tool_calls' in message && message.tool_calls ? JSON.stringify(message.tool_calls) : '';
+  return TOKENS_PER_MESSAGE + countTokens(contentText(message)) + (toolCalls ? countTokens(toolCalls) : 0);
+}

@@ -1,0 +1,56 @@
+import { createApp } from './api/app.js';
+import { type Clock, systemClock } from './clock.js';
+import type { StepwiseConfig } from './config.js';
+import { recoverRuns, sweepExpiredRuns } from './engine/maintenance.js';
+import { RunExecutor } from './engine/run-executor.js';
+import { RunQueue } from './engine/run-queue.js';
+import { EventBus } from './events.js';
+import { ModelRegistry } from './providers/registry.js';
+import type { ServiceContext } from './services/context.js';
+import { createServices } from './services/index.js';
+import { migrateToLatest, openDatabase } from './store/database.js';
+import { Store } from './store/store.js';
+
+export interface StepwiseOptions {
+  config: StepwiseConfig;
+  clock?: Clock;
+  logger?: boolean;
+}
+
+export interface Stepwise {
+  /** The base URL of the API once listening, e.g. `http://127.0.0.1:8080/v1`. */
+  url: string;
+  /** Runs one expiry sweep now (it also runs on a timer). */
+  sweepExpiredRuns(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Opens the store, recovers runs left by a previous process, and serves the API. */
+export async function startStepwise({ config, clock = systemClock, logger = false }: StepwiseOptions): Promise<Stepwise> {
+  const db = openDatabase(config);
+  await migrateToLatest(db);
+  const store = new Store(db);
+  const bus = new EventBus();
+  const log = (message: string, error?: unknown) => console.error(`[stepwise] ${message}`, error ?? '');
+  const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), log });
+  const queue = new RunQueue(executor, config.runConcurrency, log);
+  const ctx: ServiceContext = { store, clock, bus, scheduler: queue, runExpirySeconds: config.runExpirySeconds };
+  const app = createApp({ services: createServices(ctx), bus, pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });
+
+  await recoverRuns(ctx);
+  const sweep = () => sweepExpiredRuns(ctx);
+  const timer = setInterval(() => void sweep().catch((error) => log('expiry sweep failed', error)), config.expirySweepMs);
+  timer.unref();
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  return {
+    url: `${address}/v1`,
+    sweepExpiredRuns: sweep,
+    async close() {
+      clearInterval(timer);
+      await queue.close();
+      await app.close();
+      await db.destroy();
+    },
+  };
+}

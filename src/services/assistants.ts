@@ -1,0 +1,60 @@
+import { unixSeconds } from '../clock.js';
+import { notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Assistant, CreateAssistantRequest, ModifyAssistantRequest } from '../spec/wire.js';
+import type { Page, PageQuery } from '../store/collection.js';
+import type { ServiceContext } from './context.js';
+import { checkMetadata, checkToolResources, checkTools } from './validation.js';
+
+function checkAssistantFields(params: ModifyAssistantRequest): void {
+  checkMetadata(params.metadata);
+  checkTools(params.tools);
+  checkToolResources(params.tool_resources);
+}
+
+export class Assistants {
+  constructor(readonly ctx: ServiceContext) {}
+
+  async create(projectId: string, params: CreateAssistantRequest): Promise<Assistant> {
+    checkAssistantFields(params);
+    const assistant: Assistant = {
+      id: newId('assistant'),
+      object: 'assistant',
+      created_at: unixSeconds(this.ctx.clock),
+      name: params.name ?? null,
+      description: params.description ?? null,
+      model: params.model,
+      instructions: params.instructions ?? null,
+      tools: params.tools ?? [],
+      tool_resources: params.tool_resources ?? {},
+      metadata: params.metadata ?? {},
+      temperature: params.temperature ?? 1,
+      top_p: params.top_p ?? 1,
+      response_format: params.response_format ?? 'auto',
+      ...(params.reasoning_effort !== undefined && { reasoning_effort: params.reasoning_effort }),
+    };
+    return this.ctx.store.assistants.insert(projectId, assistant);
+  }
+
+  async retrieve(projectId: string, assistantId: string, param: string | null = null): Promise<Assistant> {
+    const assistant = await this.ctx.store.assistants.get(projectId, assistantId);
+    if (!assistant) throw notFound('assistant', assistantId, param);
+    return assistant;
+  }
+
+  async update(projectId: string, assistantId: string, params: ModifyAssistantRequest): Promise<Assistant> {
+    checkAssistantFields(params);
+    const assistant = await this.retrieve(projectId, assistantId);
+    const defined = Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined));
+    return this.ctx.store.assistants.update(projectId, { ...assistant, ...defined } as Assistant);
+  }
+
+  async delete(projectId: string, assistantId: string): Promise<{ id: string; object: 'assistant.deleted'; deleted: true }> {
+    if (!(await this.ctx.store.assistants.delete(projectId, assistantId))) throw notFound('assistant', assistantId);
+    return { id: assistantId, object: 'assistant.deleted', deleted: true };
+  }
+
+  list(projectId: string, page: PageQuery): Promise<Page<Assistant>> {
+    return this.ctx.store.assistants.list(projectId, {}, page);
+  }
+}

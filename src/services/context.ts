@@ -1,0 +1,21 @@
+import type { Clock } from '../clock.js';
+import type { EventBus } from '../events.js';
+import type { Store } from '../store/store.js';
+
+/** Why a run's execution is stopped from outside; the executor ends the run to match. */
+export type AbortReason = 'cancelled' | 'expired' | 'deleted';
+
+/** What the run executor offers the services: start a run's next turn, or stop one in flight. */
+export interface RunScheduler {
+  enqueue(projectId: string, runId: string): void;
+  /** Aborts the run's execution in this process; false when nothing here is executing it. */
+  abort(runId: string, reason: AbortReason): boolean;
+}
+
+export interface ServiceContext {
+  store: Store;
+  clock: Clock;
+  bus: EventBus;
+  scheduler: RunScheduler;
+  runExpirySeconds: number;
+}

@@ -1,0 +1,80 @@
+import { unixSeconds } from '../clock.js';
+import { invalidRequest, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { CreateMessageRequest, Message, MessageContent, ModifyMessageRequest } from '../spec/wire.js';
+import type { Page, PageQuery } from '../store/collection.js';
+import type { Store } from '../store/store.js';
+import type { ServiceContext } from './context.js';
+import { activeRun } from './run-status.js';
+import { checkMetadata } from './validation.js';
+
+function toContent(content: CreateMessageRequest['content']): MessageContent[] {
+  if (typeof content === 'string') return [{ type: 'text', text: { value: content, annotations: [] } }];
+  return content.map((part): MessageContent => (part.type === 'text' ? { type: 'text', text: { value: part.text, annotations: [] } } : part));
+}
+
+/** A message as given by the client: complete at once, outside any run. */
+export function messageFromRequest(threadId: string, params: CreateMessageRequest, createdAt: number, param = ''): Message {
+  checkMetadata(params.metadata, `${param}metadata`);
+  return {
+    id: newId('message'),
+    object: 'thread.message',
+    created_at: createdAt,
+    thread_id: threadId,
+    status: 'completed',
+    incomplete_details: null,
+    completed_at: createdAt,
+    incomplete_at: null,
+    role: params.role,
+    content: toContent(params.content),
+    assistant_id: null,
+    run_id: null,
+    attachments: params.attachments ?? [],
+    metadata: params.metadata ?? {},
+  };
+}
+
+export async function insertMessages(store: Store, projectId: string, threadId: string, requests: CreateMessageRequest[], createdAt: number, param: string): Promise<void> {
+  const messages = requests.map((request, index) => messageFromRequest(threadId, request, createdAt, `${param}[${index}].`));
+  for (const message of messages) await store.messages.insert(projectId, message);
+}
+
+export class Messages {
+  constructor(readonly ctx: ServiceContext) {}
+
+  async #thread(projectId: string, threadId: string): Promise<void> {
+    if (!(await this.ctx.store.threads.get(projectId, threadId))) throw notFound('thread', threadId);
+  }
+
+  async create(projectId: string, threadId: string, params: CreateMessageRequest): Promise<Message> {
+    await this.#thread(projectId, threadId);
+    const running = await activeRun(this.ctx.store, projectId, threadId);
+    if (running) throw invalidRequest(`Can't add messages to ${threadId} while a run ${running.id} is active.`);
+    const message = messageFromRequest(threadId, params, unixSeconds(this.ctx.clock));
+    return this.ctx.store.messages.insert(projectId, message);
+  }
+
+  async retrieve(projectId: string, threadId: string, messageId: string): Promise<Message> {
+    const message = await this.ctx.store.messages.get(projectId, messageId, { thread_id: threadId });
+    if (!message) throw notFound('message', messageId);
+    return message;
+  }
+
+  async update(projectId: string, threadId: string, messageId: string, params: ModifyMessageRequest): Promise<Message> {
+    checkMetadata(params.metadata);
+    const message = await this.retrieve(projectId, threadId, messageId);
+    if (params.metadata !== undefined) message.metadata = params.metadata;
+    return this.ctx.store.messages.update(projectId, message);
+  }
+
+  async delete(projectId: string, threadId: string, messageId: string): Promise<{ id: string; object: 'thread.message.deleted'; deleted: true }> {
+    await this.retrieve(projectId, threadId, messageId);
+    await this.ctx.store.messages.delete(projectId, messageId);
+    return { id: messageId, object: 'thread.message.deleted', deleted: true };
+  }
+
+  async list(projectId: string, threadId: string, page: PageQuery, runId?: string): Promise<Page<Message>> {
+    await this.#thread(projectId, threadId);
+    return this.ctx.store.messages.list(projectId, { thread_id: threadId, ...(runId !== undefined && { run_id: runId }) }, page);
+  }
+}

@@ -1,0 +1,216 @@
+import { unixSeconds } from '../clock.js';
+import { invalidRequest, notFound } from '../errors.js';
+import { RunRecorder } from '../engine/recorder.js';
+import { newId } from '../ids.js';
+import type {
+  Assistant,
+  CreateRunRequest,
+  CreateThreadAndRunRequest,
+  ModifyRunRequest,
+  Run,
+  RunStep,
+  SubmitToolOutputsRequest,
+  Thread,
+} from '../spec/wire.js';
+import type { Page, PageQuery } from '../store/collection.js';
+import type { Store } from '../store/store.js';
+import type { ServiceContext } from './context.js';
+import { insertMessages } from './messages.js';
+import { activeRun, isTerminal } from './run-status.js';
+import { insertThread } from './threads.js';
+import { checkMetadata, checkTools } from './validation.js';
+
+type RunOptions = Omit<CreateRunRequest, 'assistant_id' | 'additional_messages' | 'stream'>;
+
+function joinInstructions(base: string | null | undefined, additional: string | null | undefined): string {
+  return [base, additional].filter((part): part is string => typeof part === 'string' && part !== '').join('\n\n');
+}
+
+export class Runs {
+  constructor(readonly ctx: ServiceContext) {}
+
+  #recorder(projectId: string, run: Run): RunRecorder {
+    return new RunRecorder(this.ctx.store, this.ctx.bus, this.ctx.clock, projectId, run);
+  }
+
+  async #assistant(projectId: string, assistantId: string): Promise<Assistant> {
+    const assistant = await this.ctx.store.assistants.get(projectId, assistantId);
+    if (!assistant) throw notFound('assistant', assistantId, 'assistant_id');
+    return assistant;
+  }
+
+  /** The run as it will execute: the assistant's settings with the request's overrides applied. */
+  #newRun(id: string, threadId: string, assistant: Assistant, params: RunOptions, createdAt: number): Run {
+    checkMetadata(params.metadata);
+    checkTools(params.tools);
+    return {
+      id,
+      object: 'thread.run',
+      created_at: createdAt,
+      thread_id: threadId,
+      assistant_id: assistant.id,
+      status: 'queued',
+      required_action: null,
+      last_error: null,
+      expires_at: createdAt + this.ctx.runExpirySeconds,
+      started_at: null,
+      cancelled_at: null,
+      failed_at: null,
+      completed_at: null,
+      incomplete_details: null,
+      model: params.model ?? assistant.model,
+      instructions: joinInstructions(params.instructions ?? assistant.instructions, params.additional_instructions),
+      tools: params.tools ?? assistant.tools,
+      metadata: params.metadata ?? {},
+      usage: null,
+      temperature: params.temperature ?? assistant.temperature ?? 1,
+      top_p: params.top_p ?? assistant.top_p ?? 1,
+      max_prompt_tokens: params.max_prompt_tokens ?? null,
+      max_completion_tokens: params.max_completion_tokens ?? null,
+      truncation_strategy: params.truncation_strategy ?? { type: 'auto', last_messages: null },
+      tool_choice: params.tool_choice ?? 'auto',
+      parallel_tool_calls: params.parallel_tool_calls ?? true,
+      response_format: params.response_format ?? assistant.response_format ?? 'auto',
+    };
+  }
+
+  #announce(projectId: string, run: Run): Run {
+    this.ctx.bus.publish(run.id, 'thread.run.created', run);
+    this.ctx.bus.publish(run.id, 'thread.run.queued', run);
+    this.ctx.scheduler.enqueue(projectId, run.id);
+    return run;
+  }
+
+  async #thread(projectId: string, threadId: string): Promise<Thread> {
+    const thread = await this.ctx.store.threads.get(projectId, threadId);
+    if (!thread) throw notFound('thread', threadId);
+    return thread;
+  }
+
+  /** `runId` may be chosen by the caller, so that a stream can subscribe before the first event. */
+  async create(projectId: string, threadId: string, params: CreateRunRequest, runId = newId('run')): Promise<Run> {
+    await this.#thread(projectId, threadId);
+    const assistant = await this.#assistant(projectId, params.assistant_id);
+    const createdAt = unixSeconds(this.ctx.clock);
+    const run = this.#newRun(runId, threadId, assistant, params, createdAt);
+    await this.ctx.store.transaction(async (store) => {
+      const running = await activeRun(store, projectId, threadId);
+      if (running) throw invalidRequest(`Thread ${threadId} already has an active run ${running.id}.`);
+      await insertMessages(store, projectId, threadId, params.additional_messages ?? [], createdAt, 'additional_messages');
+      await store.runs.insert(projectId, run);
+    });
+    return this.#announce(projectId, run);
+  }
+
+  async createThreadAndRun(projectId: string, params: CreateThreadAndRunRequest, runId = newId('run')): Promise<{ thread: Thread; run: Run }> {
+    const assistant = await this.#assistant(projectId, params.assistant_id);
+    const createdAt = unixSeconds(this.ctx.clock);
+    const { thread: threadParams = {}, tool_resources: toolResources, ...runParams } = params;
+    const { thread, run } = await this.ctx.store.transaction(async (store) => {
+      const created = await insertThread(store, projectId, threadParams, createdAt, 'thread.');
+      if (toolResources) {
+        created.tool_resources = toolResources;
+        await store.threads.update(projectId, created);
+      }
+      const newRun = this.#newRun(runId, created.id, assistant, runParams, createdAt);
+      await store.runs.insert(projectId, newRun);
+      return { thread: created, run: newRun };
+    });
+    this.ctx.bus.publish(run.id, 'thread.created', thread);
+    return { thread, run: this.#announce(projectId, run) };
+  }
+
+  async retrieve(projectId: string, threadId: string, runId: string): Promise<Run> {
+    const run = await this.ctx.store.runs.get(projectId, runId, { thread_id: threadId });
+    if (!run) throw notFound('run', runId);
+    return this.#expireIfDue(projectId, run);
+  }
+
+  /** Expiry is swept in the background; a read also applies it, so no one ever sees a stale run. */
+  async #expireIfDue(projectId: string, run: Run): Promise<Run> {
+    if (isTerminal(run.status) || run.expires_at === null || run.expires_at > unixSeconds(this.ctx.clock)) return run;
+    return expireRun(this.ctx, projectId, run);
+  }
+
+  async list(projectId: string, threadId: string, page: PageQuery): Promise<Page<Run>> {
+    await this.#thread(projectId, threadId);
+    return this.ctx.store.runs.list(projectId, { thread_id: threadId }, page);
+  }
+
+  async update(projectId: string, threadId: string, runId: string, params: ModifyRunRequest): Promise<Run> {
+    checkMetadata(params.metadata);
+    const run = await this.retrieve(projectId, threadId, runId);
+    if (params.metadata === undefined) return run;
+    // Metadata only: written without touching a status the engine may be changing concurrently.
+    for (;;) {
+      const current = await this.retrieve(projectId, threadId, runId);
+      if (await this.ctx.store.runs.updateIf(projectId, { ...current, metadata: params.metadata }, current.status)) {
+        return { ...current, metadata: params.metadata };
+      }
+    }
+  }
+
+  async cancel(projectId: string, threadId: string, runId: string): Promise<Run> {
+    const run = await this.retrieve(projectId, threadId, runId);
+    if (isTerminal(run.status)) throw invalidRequest(`Cannot cancel run with status '${run.status}'.`);
+    const recorder = this.#recorder(projectId, run);
+    if (run.status !== 'cancelling' && !(await recorder.transition(run.status, { status: 'cancelling' }))) {
+      return this.cancel(projectId, threadId, runId);
+    }
+    const cancelling = recorder.run;
+    // Nothing executes a queued-but-unstarted or paused run here, so it ends at once.
+    if (!this.ctx.scheduler.abort(runId, 'cancelled')) await recorder.finish('cancelled');
+    return cancelling;
+  }
+
+  async submitToolOutputs(projectId: string, threadId: string, runId: string, params: SubmitToolOutputsRequest): Promise<Run> {
+    const run = await this.retrieve(projectId, threadId, runId);
+    if (run.status !== 'requires_action' || !run.required_action) {
+      throw invalidRequest(`Runs in status "${run.status}" do not accept tool outputs.`, null, 'run_not_requires_action');
+    }
+    const expected = run.required_action.submit_tool_outputs.tool_calls.map((call) => call.id);
+    const outputs = new Map<string, string>();
+    params.tool_outputs.forEach((output, index) => {
+      const id = output.tool_call_id;
+      if (id === undefined || !expected.includes(id)) {
+        throw invalidRequest(`Invalid 'tool_outputs[${index}].tool_call_id': no tool call with id '${id ?? ''}' awaits output in this run.`, `tool_outputs[${index}].tool_call_id`);
+      }
+      if (outputs.has(id)) throw invalidRequest(`Duplicate output for tool call '${id}'.`, `tool_outputs[${index}].tool_call_id`);
+      outputs.set(id, output.output ?? '');
+    });
+    const missing = expected.filter((id) => !outputs.has(id));
+    if (missing.length > 0) {
+      throw invalidRequest(`Expected tool outputs for call_ids ${JSON.stringify(expected)}, got ${JSON.stringify([...outputs.keys()])}. Missing: ${JSON.stringify(missing)}.`, 'tool_outputs');
+    }
+    const recorder = this.#recorder(projectId, run);
+    const step = await waitingToolStep(this.ctx.store, projectId, runId);
+    // The spec's event order: the tool step is seen completed before the run is seen queued again.
+    if (step) {
+      const usage = await this.ctx.store.pendingUsage(projectId, runId);
+      await this.ctx.store.setPendingUsage(projectId, runId, null);
+      const toolCalls = step.step_details.type === 'tool_calls' ? step.step_details.tool_calls : [];
+      const answered = toolCalls.map((call) =>
+        call.type === 'function' ? { ...call, function: { ...call.function, output: outputs.get(call.id) ?? null } } : call,
+      );
+      await recorder.closeStep(step, 'completed', { step_details: { type: 'tool_calls', tool_calls: answered }, usage });
+    }
+    if (!(await recorder.transition('requires_action', { status: 'queued', required_action: null }))) {
+      throw invalidRequest(`Run ${runId} changed status while the tool outputs were being submitted; retrieve it and try again.`);
+    }
+    this.ctx.scheduler.enqueue(projectId, runId);
+    return recorder.run;
+  }
+}
+
+async function waitingToolStep(store: Store, projectId: string, runId: string): Promise<RunStep | undefined> {
+  const steps = await store.steps.all(projectId, { run_id: runId });
+  return steps.find((step) => step.status === 'in_progress' && step.type === 'tool_calls');
+}
+
+/** Ends a run whose `expires_at` has passed, whether it executes here or waits for the client. */
+export async function expireRun(ctx: ServiceContext, projectId: string, run: Run): Promise<Run> {
+  ctx.scheduler.abort(run.id, 'expired');
+  const recorder = new RunRecorder(ctx.store, ctx.bus, ctx.clock, projectId, run);
+  await recorder.finish('expired');
+  return (await recorder.reload()) ?? run;
+}

@@ -1,0 +1,61 @@
+import { unixSeconds } from '../clock.js';
+import { notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { CreateThreadRequest, ModifyThreadRequest, Thread } from '../spec/wire.js';
+import type { Store } from '../store/store.js';
+import type { ServiceContext } from './context.js';
+import { insertMessages } from './messages.js';
+import { activeRun } from './run-status.js';
+import { checkMetadata, checkToolResources } from './validation.js';
+
+/** Creates a thread and its initial messages; call inside a transaction. */
+export async function insertThread(store: Store, projectId: string, params: CreateThreadRequest, createdAt: number, param = ''): Promise<Thread> {
+  checkMetadata(params.metadata, `${param}metadata`);
+  checkToolResources(params.tool_resources, `${param}tool_resources`);
+  const thread: Thread = {
+    id: newId('thread'),
+    object: 'thread',
+    created_at: createdAt,
+    tool_resources: params.tool_resources ?? {},
+    metadata: params.metadata ?? {},
+  };
+  await store.threads.insert(projectId, thread);
+  await insertMessages(store, projectId, thread.id, params.messages ?? [], createdAt, `${param}messages`);
+  return thread;
+}
+
+export class Threads {
+  constructor(readonly ctx: ServiceContext) {}
+
+  create(projectId: string, params: CreateThreadRequest): Promise<Thread> {
+    return this.ctx.store.transaction((store) => insertThread(store, projectId, params, unixSeconds(this.ctx.clock)));
+  }
+
+  async retrieve(projectId: string, threadId: string): Promise<Thread> {
+    const thread = await this.ctx.store.threads.get(projectId, threadId);
+    if (!thread) throw notFound('thread', threadId);
+    return thread;
+  }
+
+  async update(projectId: string, threadId: string, params: ModifyThreadRequest): Promise<Thread> {
+    checkMetadata(params.metadata);
+    const thread = await this.retrieve(projectId, threadId);
+    if (params.metadata !== undefined) thread.metadata = params.metadata;
+    if (params.tool_resources !== undefined) thread.tool_resources = params.tool_resources;
+    return this.ctx.store.threads.update(projectId, thread);
+  }
+
+  /** Deletes the thread with its messages, runs and steps; a run in flight is stopped first. */
+  async delete(projectId: string, threadId: string): Promise<{ id: string; object: 'thread.deleted'; deleted: true }> {
+    await this.retrieve(projectId, threadId);
+    const running = await activeRun(this.ctx.store, projectId, threadId);
+    if (running) this.ctx.scheduler.abort(running.id, 'deleted');
+    await this.ctx.store.transaction(async (store) => {
+      await store.steps.deleteWhere(projectId, { thread_id: threadId });
+      await store.runs.deleteWhere(projectId, { thread_id: threadId });
+      await store.messages.deleteWhere(projectId, { thread_id: threadId });
+      await store.threads.delete(projectId, threadId);
+    });
+    return { id: threadId, object: 'thread.deleted', deleted: true };
+  }
+}

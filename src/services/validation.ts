@@ -1,0 +1,41 @@
+import { invalidRequest } from '../errors.js';
+import type { Metadata } from '../spec/wire.js';
+
+const METADATA_MAX_PAIRS = 16;
+const METADATA_MAX_KEY = 64;
+const METADATA_MAX_VALUE = 512;
+
+/** The spec states these limits only in prose, so the schema cannot check them. */
+export function checkMetadata(metadata: Metadata | undefined, param = 'metadata'): void {
+  if (metadata === undefined || metadata === null) return;
+  const entries = Object.entries(metadata);
+  if (entries.length > METADATA_MAX_PAIRS) {
+    throw invalidRequest(`Invalid '${param}': too many properties. Expected an object with at most ${METADATA_MAX_PAIRS} properties, but got an object with ${entries.length} properties instead.`, param, 'object_above_max_properties');
+  }
+  for (const [key, value] of entries) {
+    if (key.length > METADATA_MAX_KEY) {
+      throw invalidRequest(`Invalid '${param}': metadata keys must be at most ${METADATA_MAX_KEY} characters, got '${key.slice(0, 80)}'.`, param, 'string_above_max_length');
+    }
+    if (value.length > METADATA_MAX_VALUE) {
+      throw invalidRequest(`Invalid '${param}.${key}': string too long. Expected a string with maximum length ${METADATA_MAX_VALUE}, but got a string with length ${value.length} instead.`, `${param}.${key}`, 'string_above_max_length');
+    }
+  }
+}
+
+const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** Function names go to the model provider verbatim; the spec restricts them only in prose. */
+export function checkTools(tools: readonly { type: string; function?: { name: string } }[] | null | undefined, param = 'tools'): void {
+  tools?.forEach((tool, index) => {
+    if (tool.type === 'function' && tool.function && !FUNCTION_NAME.test(tool.function.name)) {
+      throw invalidRequest(`Invalid '${param}[${index}].function.name': string does not match pattern. Expected a string of letters, digits, underscores or dashes, at most 64 characters.`, `${param}[${index}].function.name`, 'invalid_value');
+    }
+  });
+}
+
+/** The `vector_stores` helper needs the vector-store API, which this server does not have yet. */
+export function checkToolResources(toolResources: { file_search?: object } | null | undefined, param = 'tool_resources'): void {
+  if (toolResources?.file_search && 'vector_stores' in toolResources.file_search) {
+    throw invalidRequest('Creating vector stores through tool_resources.file_search.vector_stores is not supported by this server yet.', `${param}.file_search.vector_stores`, 'unsupported_parameter');
+  }
+}

@@ -1,0 +1,109 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+export type CollectionName = 'assistants' | 'threads' | 'messages' | 'runs' | 'run_steps';
+
+/** Cursor pagination as the spec defines it: `after`/`before` are ids, in the requested order. */
+export interface PageQuery {
+  limit: number;
+  order: 'asc' | 'desc';
+  after?: string | undefined;
+  before?: string | undefined;
+}
+
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+}
+
+/** Column filters a list may apply, e.g. `{ thread_id }` or `{ run_id }`. */
+export type Filter = Partial<Record<'thread_id' | 'run_id' | 'status', string>>;
+
+interface Document {
+  id: string;
+  created_at: number;
+}
+
+/**
+ * One table of stored API objects. `columns` derives the indexed columns from the object, so they
+ * can never disagree with the JSON.
+ */
+export class Collection<T extends Document> {
+  // Kysely cannot type a query over a table chosen at run time; all such loose typing stays in this class.
+  readonly #db: Kysely<any>;
+  readonly #table: CollectionName;
+  readonly #columns: (doc: T) => Record<string, string | number | null>;
+
+  constructor(db: Kysely<any>, table: CollectionName, columns: (doc: T) => Record<string, string | number | null> = () => ({})) {
+    this.#db = db;
+    this.#table = table;
+    this.#columns = columns;
+  }
+
+  async insert(projectId: string, doc: T): Promise<T> {
+    await this.#db
+      .insertInto(this.#table)
+      .values({ id: doc.id, project_id: projectId, created_at: doc.created_at, data: JSON.stringify(doc), ...this.#columns(doc) })
+      .execute();
+    return doc;
+  }
+
+  async get(projectId: string, id: string, filter: Filter = {}): Promise<T | undefined> {
+    let query = this.#db.selectFrom(this.#table).select('data').where('project_id', '=', projectId).where('id', '=', id);
+    for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
+    const row = await query.executeTakeFirst();
+    return row ? (JSON.parse(row.data as string) as T) : undefined;
+  }
+
+  async update(projectId: string, doc: T): Promise<T> {
+    await this.updateIf(projectId, doc);
+    return doc;
+  }
+
+  /** Writes `doc` only while the row still has the expected status: a compare-and-set for state machines. */
+  async updateIf(projectId: string, doc: T, expectedStatus?: string): Promise<boolean> {
+    let query = this.#db
+      .updateTable(this.#table)
+      .set({ data: JSON.stringify(doc), ...this.#columns(doc) })
+      .where('project_id', '=', projectId)
+      .where('id', '=', doc.id);
+    if (expectedStatus !== undefined) query = query.where('status', '=', expectedStatus);
+    const result = await query.executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async delete(projectId: string, id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom(this.#table).where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async deleteWhere(projectId: string, filter: Filter): Promise<void> {
+    let query = this.#db.deleteFrom(this.#table).where('project_id', '=', projectId);
+    for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
+    await query.execute();
+  }
+
+  /** Every matching object in creation order; for filters known to select few rows. */
+  async all(projectId: string, filter: Filter): Promise<T[]> {
+    let query = this.#db.selectFrom(this.#table).select('data').where('project_id', '=', projectId);
+    for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
+    const rows = await query.orderBy('id', 'asc').execute();
+    return rows.map((row) => JSON.parse(row.data as string) as T);
+  }
+
+  /** Ids sort by creation (ULID suffix), so every page is one range scan on the primary key. */
+  async list(projectId: string, filter: Filter, page: PageQuery): Promise<Page<T>> {
+    // `before` pages are read backwards from the cursor, then put back in the requested order.
+    const reverse = page.before !== undefined && page.after === undefined;
+    const scanOrder = reverse ? (page.order === 'asc' ? 'desc' : 'asc') : page.order;
+    let query = this.#db.selectFrom(this.#table).select('data').where('project_id', '=', projectId);
+    for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
+    if (page.after !== undefined) query = query.where('id', page.order === 'asc' ? '>' : '<', page.after);
+    if (page.before !== undefined) query = query.where('id', page.order === 'asc' ? '<' : '>', page.before);
+    const rows = await query.orderBy('id', scanOrder).limit(page.limit + 1).execute();
+    const hasMore = rows.length > page.limit;
+    const data = rows.slice(0, page.limit).map((row) => JSON.parse(row.data as string) as T);
+    if (reverse) data.reverse();
+    return { data, hasMore };
+  }
+}

@@ -1,0 +1,36 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
+import * as core from './migrations/001-core.js';
+import type { Database } from './schema.js';
+
+/** Migrations are compiled in, so a packaged install never needs to find files on disk. */
+const migrationProvider: MigrationProvider = {
+  getMigrations: async (): Promise<Record<string, Migration>> => ({ '001-core': core }),
+};
+
+export interface DatabaseOptions {
+  dataDir: string;
+  databaseUrl: string | undefined;
+}
+
+export function openDatabase(options: DatabaseOptions): Kysely<Database> {
+  if (options.databaseUrl) {
+    throw new Error('DATABASE_URL is set, but PostgreSQL is not supported yet; unset it to use the embedded SQLite database.');
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const sqlite = new SQLite(join(options.dataDir, 'stepwise.db'));
+  // WAL lets readers run while a run writes; NORMAL sync is durable across process crashes.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+}
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}

@@ -1,0 +1,149 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface ScriptedToolCall {
+  name: string;
+  arguments: string;
+}
+
+/** One scripted answer to one chat-completions request. */
+export type ScriptedReply =
+  | {
+      /** Text, streamed in these pieces (or one piece). */
+      text?: string | string[];
+      toolCalls?: ScriptedToolCall[];
+      finishReason?: 'stop' | 'length' | 'tool_calls';
+      /** null: the server reports no usage, as some local servers do. */
+      usage?: { prompt_tokens: number; completion_tokens: number } | null;
+      /** Wait before answering, and between streamed pieces. */
+      delayMs?: number;
+      chunkDelayMs?: number;
+    }
+  | { status: number; message?: string }
+  /** Accepts the request and never answers until the client goes away. */
+  | { hang: true };
+
+export interface RecordedRequest {
+  body: {
+    model: string;
+    messages: { role: string; content: unknown; tool_calls?: unknown; tool_call_id?: string }[];
+    stream?: boolean;
+    tools?: unknown[];
+    tool_choice?: unknown;
+    max_tokens?: number;
+    temperature?: number;
+    response_format?: unknown;
+    [key: string]: unknown;
+  };
+  headers: IncomingMessage['headers'];
+}
+
+const DEFAULT_USAGE = { prompt_tokens: 11, completion_tokens: 7 };
+
+/**
+ * A model server for tests that speaks the OpenAI chat-completions wire format over real HTTP
+ * (streaming and not). Each request takes the next scripted reply; with none left it answers 500,
+ * so an unexpected model call fails the test instead of passing silently.
+ */
+export class ScriptedModel {
+  readonly requests: RecordedRequest[] = [];
+  readonly #replies: ScriptedReply[] = [];
+  readonly #server: Server;
+  #url = '';
+
+  private constructor() {
+    this.#server = createServer((request, response) => void this.#handle(request, response));
+  }
+
+  static async start(): Promise<ScriptedModel> {
+    const model = new ScriptedModel();
+    model.#server.listen(0, '127.0.0.1');
+    await once(model.#server, 'listening');
+    model.#url = `http://127.0.0.1:${(model.#server.address() as AddressInfo).port}/v1`;
+    return model;
+  }
+
+  /** The base URL to configure as OPENAI_BASE_URL. */
+  get url(): string {
+    return this.#url;
+  }
+
+  get pending(): number {
+    return this.#replies.length;
+  }
+
+  script(...replies: ScriptedReply[]): this {
+    this.#replies.push(...replies);
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    this.#server.close();
+    await once(this.#server, 'close');
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== 'POST' || !request.url?.endsWith('/chat/completions')) {
+      response.writeHead(404).end();
+      return;
+    }
+    let raw = '';
+    for await (const chunk of request) raw += chunk;
+    const body = JSON.parse(raw) as RecordedRequest['body'];
+    this.requests.push({ body, headers: request.headers });
+    const reply = this.#replies.shift() ?? { status: 500, message: 'the scripted model has no reply left' };
+    if ('hang' in reply) return;
+    if ('status' in reply) {
+      response.writeHead(reply.status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { message: reply.message ?? `scripted ${reply.status}`, type: 'scripted', param: null, code: null } }));
+      return;
+    }
+    if (reply.delayMs) await sleep(reply.delayMs);
+    if (body.stream) await this.#stream(body, reply, response);
+    else this.#complete(body, reply, response);
+  }
+
+  #complete(body: RecordedRequest['body'], reply: Extract<ScriptedReply, { text?: unknown }>, response: ServerResponse): void {
+    const text = Array.isArray(reply.text) ? reply.text.join('') : reply.text;
+    const toolCalls = reply.toolCalls?.map((call, index) => ({ id: `call_scripted_${index}`, type: 'function', function: call }));
+    const usage = reply.usage === undefined ? DEFAULT_USAGE : reply.usage;
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({
+      id: 'chatcmpl-scripted',
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: body.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: text ?? null, ...(toolCalls && { tool_calls: toolCalls }) }, finish_reason: reply.finishReason ?? (toolCalls ? 'tool_calls' : 'stop') }],
+      ...(usage && { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } }),
+    }));
+  }
+
+  async #stream(body: RecordedRequest['body'], reply: Extract<ScriptedReply, { text?: unknown }>, response: ServerResponse): Promise<void> {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    const base = { id: 'chatcmpl-scripted', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
+    const send = async (choices: unknown[], extra: object = {}) => {
+      if (response.destroyed) return;
+      response.write(`data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`);
+      if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
+    };
+    const pieces = reply.text === undefined ? [] : Array.isArray(reply.text) ? reply.text : [reply.text];
+    await send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+    for (const piece of pieces) await send([{ index: 0, delta: { content: piece }, finish_reason: null }]);
+    for (const [index, call] of (reply.toolCalls ?? []).entries()) {
+      await send([{ index: 0, delta: { tool_calls: [{ index, id: `call_scripted_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] }, finish_reason: null }]);
+      // Arguments arrive in two fragments, as real servers split them.
+      const half = Math.ceil(call.arguments.length / 2);
+      for (const fragment of [call.arguments.slice(0, half), call.arguments.slice(half)]) {
+        if (fragment) await send([{ index: 0, delta: { tool_calls: [{ index, function: { arguments: fragment } }] }, finish_reason: null }]);
+      }
+    }
+    await send([{ index: 0, delta: {}, finish_reason: reply.finishReason ?? (reply.toolCalls?.length ? 'tool_calls' : 'stop') }]);
+    const usage = reply.usage === undefined ? DEFAULT_USAGE : reply.usage;
+    const wantsUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
+    if (usage && wantsUsage) await send([], { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
+    if (!response.destroyed) response.end('data: [DONE]\n\n');
+  }
+}

@@ -47,7 +47,8 @@ export function createApp(deps: ApiDeps, options: AppOptions): FastifyInstance {
     bodyLimit: options.bodyLimitBytes,
     genReqId: () => `req_${randomBytes(16).toString('hex')}`,
   });
-  app.removeContentTypeParser('application/json');
+  // Fastify would hand text/plain bodies over as strings; the API speaks JSON only, so they get the 415.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
 
   app.addHook('onRequest', async (request, reply) => {

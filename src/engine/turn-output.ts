@@ -30,20 +30,23 @@ export class TurnOutput {
   }
 
   async text(delta: string): Promise<void> {
+    // Servers open with an empty content delta even before tool calls: that opens no message.
     // Text after the tool calls began cannot open a second message while the tool step is open.
-    if (this.#toolStep) return;
-    if (!this.#message) {
-      const messageId = newId('message');
-      this.#messageStep = await this.recorder.openStep('message_creation', { type: 'message_creation', message_creation: { message_id: messageId } });
-      this.#message = await this.recorder.openMessage(messageId);
-    }
-    if (delta === '') return;
+    if (delta === '' || this.#toolStep) return;
+    const message = this.#message ?? (await this.#openMessage());
     this.#text += delta;
     this.recorder.publish('thread.message.delta', {
-      id: this.#message.id,
+      id: message.id,
       object: 'thread.message.delta',
       delta: { content: [{ index: 0, type: 'text', text: { value: delta, annotations: [] } }] },
     });
+  }
+
+  async #openMessage(): Promise<Message> {
+    const messageId = newId('message');
+    this.#messageStep = await this.recorder.openStep('message_creation', { type: 'message_creation', message_creation: { message_id: messageId } });
+    this.#message = await this.recorder.openMessage(messageId);
+    return this.#message;
   }
 
   async toolCall(modelIndex: number, name: string | undefined, argumentsDelta: string | undefined): Promise<void> {
@@ -75,8 +78,8 @@ export class TurnOutput {
 
   /** Completes the open message (or an empty one, so that every finished turn answers) and its step. */
   async closeMessage(incompleteReason: 'max_tokens' | null, usage: Usage): Promise<void> {
-    if (!this.#message) await this.text('');
-    const message = { ...this.#message!, content: [{ type: 'text' as const, text: { value: this.#text, annotations: [] } }] };
+    const open = this.#message ?? (await this.#openMessage());
+    const message = { ...open, content: [{ type: 'text' as const, text: { value: this.#text, annotations: [] } }] };
     await this.recorder.closeMessage(message, incompleteReason);
     await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });
     this.#message = undefined;

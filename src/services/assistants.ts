@@ -6,6 +6,13 @@ import type { Page, PageQuery } from '../store/collection.js';
 import type { ServiceContext } from './context.js';
 import { checkMetadata, checkToolResources, checkTools } from './validation.js';
 
+type Defaulted = Pick<Assistant, 'tools' | 'tool_resources' | 'metadata' | 'temperature' | 'top_p' | 'response_format'>;
+
+/** What an optional field means when it is left out on create or set to null; fresh objects each call. */
+function defaults(): Defaulted {
+  return { tools: [], tool_resources: {}, metadata: {}, temperature: 1, top_p: 1, response_format: 'auto' };
+}
+
 function checkAssistantFields(params: ModifyAssistantRequest): void {
   checkMetadata(params.metadata);
   checkTools(params.tools);
@@ -17,6 +24,7 @@ export class Assistants {
 
   async create(projectId: string, params: CreateAssistantRequest): Promise<Assistant> {
     checkAssistantFields(params);
+    const fallback = defaults();
     const assistant: Assistant = {
       id: newId('assistant'),
       object: 'assistant',
@@ -25,12 +33,12 @@ export class Assistants {
       description: params.description ?? null,
       model: params.model,
       instructions: params.instructions ?? null,
-      tools: params.tools ?? [],
-      tool_resources: params.tool_resources ?? {},
-      metadata: params.metadata ?? {},
-      temperature: params.temperature ?? 1,
-      top_p: params.top_p ?? 1,
-      response_format: params.response_format ?? 'auto',
+      tools: params.tools ?? fallback.tools,
+      tool_resources: params.tool_resources ?? fallback.tool_resources,
+      metadata: params.metadata ?? fallback.metadata,
+      temperature: params.temperature ?? fallback.temperature,
+      top_p: params.top_p ?? fallback.top_p,
+      response_format: params.response_format ?? fallback.response_format,
       ...(params.reasoning_effort !== undefined && { reasoning_effort: params.reasoning_effort }),
     };
     return this.ctx.store.assistants.insert(projectId, assistant);
@@ -45,8 +53,12 @@ export class Assistants {
   async update(projectId: string, assistantId: string, params: ModifyAssistantRequest): Promise<Assistant> {
     checkAssistantFields(params);
     const assistant = await this.retrieve(projectId, assistantId);
-    const defined = Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined));
-    return this.ctx.store.assistants.update(projectId, { ...assistant, ...defined } as Assistant);
+    // A field set to null goes back to its default, as if the assistant had been created without it.
+    const fallback = defaults();
+    const changes = Object.entries(params)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => [key, value ?? fallback[key as keyof Defaulted] ?? null]);
+    return this.ctx.store.assistants.update(projectId, { ...assistant, ...Object.fromEntries(changes) } as Assistant);
   }
 
   async delete(projectId: string, assistantId: string): Promise<{ id: string; object: 'assistant.deleted'; deleted: true }> {

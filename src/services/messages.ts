@@ -63,7 +63,7 @@ export class Messages {
   async update(projectId: string, threadId: string, messageId: string, params: ModifyMessageRequest): Promise<Message> {
     checkMetadata(params.metadata);
     const message = await this.retrieve(projectId, threadId, messageId);
-    if (params.metadata !== undefined) message.metadata = params.metadata;
+    if (params.metadata !== undefined) message.metadata = params.metadata ?? {};
     return this.ctx.store.messages.update(projectId, message);
   }
 

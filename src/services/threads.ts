@@ -39,9 +39,11 @@ export class Threads {
 
   async update(projectId: string, threadId: string, params: ModifyThreadRequest): Promise<Thread> {
     checkMetadata(params.metadata);
+    checkToolResources(params.tool_resources);
     const thread = await this.retrieve(projectId, threadId);
-    if (params.metadata !== undefined) thread.metadata = params.metadata;
-    if (params.tool_resources !== undefined) thread.tool_resources = params.tool_resources;
+    // Null clears a field to what create gives when it is left out.
+    if (params.metadata !== undefined) thread.metadata = params.metadata ?? {};
+    if (params.tool_resources !== undefined) thread.tool_resources = params.tool_resources ?? {};
     return this.ctx.store.threads.update(projectId, thread);
   }
 

@@ -51,6 +51,8 @@ export class ScriptedModel {
   readonly requests: RecordedRequest[] = [];
   readonly #replies: ScriptedReply[] = [];
   readonly #server: Server;
+  // Ends the scripted pauses when the server closes, so a test process never waits on them.
+  readonly #closing = new AbortController();
   #url = '';
 
   private constructor() {
@@ -80,9 +82,14 @@ export class ScriptedModel {
   }
 
   async close(): Promise<void> {
+    this.#closing.abort();
     this.#server.closeAllConnections();
     this.#server.close();
     await once(this.#server, 'close');
+  }
+
+  async #pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.#closing.signal }).catch(() => undefined);
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -101,7 +108,7 @@ export class ScriptedModel {
       response.end(JSON.stringify({ error: { message: reply.message ?? `scripted ${reply.status}`, type: 'scripted', param: null, code: null } }));
       return;
     }
-    if (reply.delayMs) await sleep(reply.delayMs);
+    if (reply.delayMs) await this.#pause(reply.delayMs);
     if (body.stream) await this.#stream(body, reply, response);
     else this.#complete(body, reply, response);
   }
@@ -124,10 +131,11 @@ export class ScriptedModel {
   async #stream(body: RecordedRequest['body'], reply: Extract<ScriptedReply, { text?: unknown }>, response: ServerResponse): Promise<void> {
     response.writeHead(200, { 'content-type': 'text/event-stream' });
     const base = { id: 'chatcmpl-scripted', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
+    let sent = 0;
+    // The pause comes between content pieces, so the first piece arrives at once.
     const send = async (choices: unknown[], extra: object = {}) => {
-      if (response.destroyed) return;
-      response.write(`data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`);
-      if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
+      if (sent++ > 1 && reply.chunkDelayMs) await this.#pause(reply.chunkDelayMs);
+      if (!response.destroyed) response.write(`data: ${JSON.stringify({ ...base, choices, ...extra })}\n\n`);
     };
     const pieces = reply.text === undefined ? [] : Array.isArray(reply.text) ? reply.text : [reply.text];
     await send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);

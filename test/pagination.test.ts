@@ -107,7 +107,7 @@ test('SDK auto-pagination over messages yields every message once, in order', as
   assert.deepEqual(seen, messageIds);
 });
 
-for (const limit of ['0', '101', 'abc', '-1', '2.5', '']) {
+for (const limit of ['0', '101', 'abc', '-1', '2.5', '', '1e1', '0x10']) {
   test(`limit=${JSON.stringify(limit)} is a 400 on param 'limit'`, async () => {
     for (const path of ['/assistants', `/threads/${threadId}/messages`]) {
       const { status, body } = await get(`${path}?limit=${limit}`);

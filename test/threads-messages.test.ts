@@ -223,3 +223,19 @@ test('createMessage on a thread with an active run is a 400 until the run ends',
   const message = await h.client.beta.threads.messages.create(thread.id, { role: 'user', content: 'More' });
   assert.equal(message.thread_id, thread.id);
 });
+
+test('deleting a thread with an active run stops the run and removes everything', async () => {
+  const assistant = await h.client.beta.assistants.create({ model: 'gpt-4o' });
+  const thread = await h.client.beta.threads.create({ messages: [{ role: 'user', content: 'Wait' }] });
+  h.model.script({ hang: true });
+  const run = await h.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+  const deleted = await h.client.beta.threads.delete(thread.id);
+  assert.equal(deleted.deleted, true);
+  await assert.rejects(h.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id }), NotFoundError);
+  await assert.rejects(h.client.beta.threads.messages.list(thread.id), NotFoundError);
+  // Nothing of the stopped run comes back later.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await assert.rejects(h.client.beta.threads.retrieve(thread.id), NotFoundError);
+  await assert.rejects(h.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id }), NotFoundError);
+  await assert.rejects(h.client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id }), NotFoundError);
+});

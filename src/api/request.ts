@@ -34,8 +34,8 @@ export function optionalQuery(request: FastifyRequest, name: string): string | u
 export function pageQuery(request: FastifyRequest): PageQuery {
   const query = request.query as Query;
   const rawLimit = single(query, 'limit');
-  const limit = rawLimit === undefined ? 20 : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+  const limit = rawLimit === undefined ? 20 : /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : NaN;
+  if (!(limit >= 1 && limit <= 100)) {
     throw invalidRequest(`Invalid 'limit': integer below minimum value or above maximum value. Expected a value between 1 and 100, but got ${rawLimit} instead.`, 'limit', 'integer_out_of_range');
   }
   const order = single(query, 'order') ?? 'desc';

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../src/config.js';
+import { type Harness, startHarness } from './support/harness.js';
+import { ScriptedModel } from './support/scripted-model.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'stepwise-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function configFile(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+
+describe('model routing from the config file', () => {
+  let local: ScriptedModel;
+  let h: Harness;
+  before(async () => {
+    local = await ScriptedModel.start();
+    const path = configFile('routing.json', {
+      providers: { local: { baseURL: local.url, apiKey: 'local-key' } },
+      models: { 'gpt-4o': { provider: 'local', model: 'qwen2.5-7b' } },
+    });
+    h = await startHarness({ env: { STEPWISE_CONFIG: path } });
+  });
+  after(async () => {
+    await h.close();
+    await local.close();
+  });
+
+  test('a routed model goes to its provider under its upstream name, others to the default provider', async () => {
+    local.script({ text: 'from local' });
+    h.model.script({ text: 'from default' });
+    const routed = await h.client.beta.assistants.create({ model: 'gpt-4o' });
+    const unrouted = await h.client.beta.assistants.create({ model: 'llama3' });
+    const a = await h.client.beta.threads.createAndRunPoll({ assistant_id: routed.id, thread: { messages: [{ role: 'user', content: 'hi' }] } }, { pollIntervalMs: 20 });
+    const b = await h.client.beta.threads.createAndRunPoll({ assistant_id: unrouted.id, thread: { messages: [{ role: 'user', content: 'hi' }] } }, { pollIntervalMs: 20 });
+    assert.equal(a.status, 'completed');
+    assert.equal(b.status, 'completed');
+    assert.equal(a.model, 'gpt-4o', 'the run shows the model name the client asked for');
+    assert.equal(local.requests[0]?.body.model, 'qwen2.5-7b');
+    assert.equal(local.requests[0]?.headers.authorization, 'Bearer local-key');
+    assert.equal(h.model.requests[0]?.body.model, 'llama3');
+    assert.equal(h.model.requests[0]?.headers.authorization, 'Bearer test-key');
+  });
+});
+
+describe('a model server that never answers', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ env: { STEPWISE_MODEL_TIMEOUT_MS: '200', STEPWISE_MODEL_MAX_RETRIES: '1' } });
+  });
+  after(() => h.close());
+
+  test('times out, is retried, then fails the run with server_error', async () => {
+    h.model.script({ hang: true }, { hang: true });
+    const assistant = await h.client.beta.assistants.create({ model: 'gpt-4o' });
+    const run = await h.client.beta.threads.createAndRunPoll({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'hi' }] } }, { pollIntervalMs: 20 });
+    assert.equal(run.status, 'failed');
+    assert.equal(run.last_error?.code, 'server_error');
+    assert.ok(run.failed_at !== null);
+    assert.equal(h.model.requests.length, 2, 'one try and one retry');
+  });
+});
+
+test('the config refuses routes to providers it does not define', () => {
+  const path = configFile('bad.json', { models: { 'gpt-4o': { provider: 'nowhere' } } });
+  assert.throws(() => loadConfig({ STEPWISE_CONFIG: path }), /unknown provider "nowhere"/);
+  assert.throws(() => loadConfig({ STEPWISE_CONFIG: join(dir, 'missing.json') }), /cannot read STEPWISE_CONFIG/);
+  assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT must be a non-negative integer/);
+});

@@ -149,6 +149,10 @@ export class RunRecorder {
     if (!current || isTerminal(current.status)) return;
     const { step: stepStatus, messageReason } = OPEN_WORK_ON_END[status];
     const pendingUsage = await this.store.pendingUsage(this.projectId, this.run.id);
+    // Messages first: a message ends before the step that creates it, as in a completed turn.
+    for (const message of await this.store.messages.all(this.projectId, { run_id: this.run.id })) {
+      if (message.status === 'in_progress') await this.closeMessage(message, messageReason);
+    }
     let usage = ZERO_USAGE;
     for (const step of await this.store.steps.all(this.projectId, { run_id: this.run.id })) {
       let closed = step;
@@ -156,9 +160,6 @@ export class RunRecorder {
         closed = await this.closeStep(step, stepStatus, { usage: step.usage ?? pendingUsage, last_error: stepError(patch.last_error) });
       }
       if (closed.usage) usage = addUsage(usage, closed.usage);
-    }
-    for (const message of await this.store.messages.all(this.projectId, { run_id: this.run.id })) {
-      if (message.status === 'in_progress') await this.closeMessage(message, messageReason);
     }
     await this.store.setPendingUsage(this.projectId, this.run.id, null);
     const timestamp = RUN_TIMESTAMP[status];

@@ -79,8 +79,9 @@ export class RunExecutor {
   }
 
   async #stopped(recorder: RunRecorder, reason: StopReason): Promise<void> {
-    if (reason === 'cancelled' || reason === 'expired') await recorder.finish(reason);
-    // 'deleted': the rows are gone. 'shutdown': recovery settles the run at the next start.
+    if (reason === 'cancelled') await recorder.finish('cancelled');
+    // 'expired': expireRun ends the run itself, and a second actor closing the same open work would
+    // publish its events twice. 'deleted': the rows are gone. 'shutdown': recovery settles the run.
   }
 
   async #fail(recorder: RunRecorder, error: unknown): Promise<void> {
@@ -117,16 +118,21 @@ export class RunExecutor {
     const output = new TurnOutput(recorder);
     let finishReason: string | null = null;
     let reported: Usage | null = null;
-    for await (const event of resolved.model.stream({ ...draft, messages: prompt }, signal)) {
-      signal.throwIfAborted();
-      if (event.type === 'text-delta') await output.text(event.text);
-      else if (event.type === 'tool-call-delta') await output.toolCall(event.index, event.name, event.argumentsDelta);
-      else {
-        finishReason = event.finishReason;
-        reported = event.usage && { ...event.usage, total_tokens: event.usage.prompt_tokens + event.usage.completion_tokens };
+    try {
+      for await (const event of resolved.model.stream({ ...draft, messages: prompt }, signal)) {
+        signal.throwIfAborted();
+        if (event.type === 'text-delta') await output.text(event.text);
+        else if (event.type === 'tool-call-delta') await output.toolCall(event.index, event.name, event.argumentsDelta);
+        else {
+          finishReason = event.finishReason;
+          reported = event.usage && { ...event.usage, total_tokens: event.usage.prompt_tokens + event.usage.completion_tokens };
+        }
       }
+      signal.throwIfAborted();
+    } catch (error) {
+      await output.keepPartialText();
+      throw error;
     }
-    signal.throwIfAborted();
     // Servers that do not report usage get an estimate from the tokenizer.
     const usage = reported ?? estimateUsage(prompt, output.outputText);
 

@@ -79,11 +79,26 @@ export class TurnOutput {
   /** Completes the open message (or an empty one, so that every finished turn answers) and its step. */
   async closeMessage(incompleteReason: 'max_tokens' | null, usage: Usage): Promise<void> {
     const open = this.#message ?? (await this.#openMessage());
-    const message = { ...open, content: [{ type: 'text' as const, text: { value: this.#text, annotations: [] } }] };
-    await this.recorder.closeMessage(message, incompleteReason);
+    await this.recorder.closeMessage(this.#withText(open), incompleteReason);
     await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });
     this.#message = undefined;
     this.#messageStep = undefined;
+  }
+
+  /**
+   * Stores the text streamed so far on the open message, for a turn cut short (cancel, failure,
+   * shutdown): clients have shown it already, and the run's end closes the message with it.
+   */
+  async keepPartialText(): Promise<void> {
+    if (!this.#message) return;
+    const { store, projectId } = this.recorder;
+    // An expiry may have closed the message meanwhile: its status stays, the text is added.
+    const stored = await store.messages.get(projectId, this.#message.id);
+    if (stored) await store.messages.update(projectId, this.#withText(stored));
+  }
+
+  #withText(message: Message): Message {
+    return { ...message, content: [{ type: 'text', text: { value: this.#text, annotations: [] } }] };
   }
 
   /** Stores the complete tool calls on their step, which stays open until the outputs arrive. */

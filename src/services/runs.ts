@@ -123,18 +123,13 @@ export class Runs {
   async retrieve(projectId: string, threadId: string, runId: string): Promise<Run> {
     const run = await this.ctx.store.runs.get(projectId, runId, { thread_id: threadId });
     if (!run) throw notFound('run', runId);
-    return this.#expireIfDue(projectId, run);
-  }
-
-  /** Expiry is swept in the background; a read also applies it, so no one ever sees a stale run. */
-  async #expireIfDue(projectId: string, run: Run): Promise<Run> {
-    if (isTerminal(run.status) || run.expires_at === null || run.expires_at > unixSeconds(this.ctx.clock)) return run;
-    return expireRun(this.ctx, projectId, run);
+    return expireIfDue(this.ctx, projectId, run);
   }
 
   async list(projectId: string, threadId: string, page: PageQuery): Promise<Page<Run>> {
     await this.#thread(projectId, threadId);
-    return this.ctx.store.runs.list(projectId, { thread_id: threadId }, page);
+    const listed = await this.ctx.store.runs.list(projectId, { thread_id: threadId }, page);
+    return { ...listed, data: await Promise.all(listed.data.map((run) => expireIfDue(this.ctx, projectId, run))) };
   }
 
   async update(projectId: string, threadId: string, runId: string, params: ModifyRunRequest): Promise<Run> {
@@ -158,8 +153,10 @@ export class Runs {
       return this.cancel(projectId, threadId, runId);
     }
     const cancelling = recorder.run;
-    // Nothing executes a queued-but-unstarted or paused run here, so it ends at once.
-    if (!this.ctx.scheduler.abort(runId, 'cancelled')) await recorder.finish('cancelled');
+    const executing = this.ctx.scheduler.abort(runId, 'cancelled');
+    // A paused run has no execution to end it, and a queued one may wait long behind others for its
+    // turn: both end at once (an execution that starts meanwhile finds the run cancelling).
+    if (!executing || run.status === 'queued') await recorder.finish('cancelled');
     return cancelling;
   }
 
@@ -205,6 +202,12 @@ export class Runs {
 async function waitingToolStep(store: Store, projectId: string, runId: string): Promise<RunStep | undefined> {
   const steps = await store.steps.all(projectId, { run_id: runId });
   return steps.find((step) => step.status === 'in_progress' && step.type === 'tool_calls');
+}
+
+/** Expiry is swept in the background; every read also applies it, so no one ever sees a stale run. */
+export async function expireIfDue(ctx: ServiceContext, projectId: string, run: Run): Promise<Run> {
+  if (isTerminal(run.status) || run.expires_at === null || run.expires_at > unixSeconds(ctx.clock)) return run;
+  return expireRun(ctx, projectId, run);
 }
 
 /** Ends a run whose `expires_at` has passed, whether it executes here or waits for the client. */

@@ -2,12 +2,16 @@ import { notFound } from '../errors.js';
 import type { RunStep } from '../spec/wire.js';
 import type { Page, PageQuery } from '../store/collection.js';
 import type { ServiceContext } from './context.js';
+import { expireIfDue } from './runs.js';
 
 export class Steps {
   constructor(readonly ctx: ServiceContext) {}
 
+  /** The steps' run, expired first if it is overdue, so its steps never show a stale status. */
   async #run(projectId: string, threadId: string, runId: string): Promise<void> {
-    if (!(await this.ctx.store.runs.get(projectId, runId, { thread_id: threadId }))) throw notFound('run', runId);
+    const run = await this.ctx.store.runs.get(projectId, runId, { thread_id: threadId });
+    if (!run) throw notFound('run', runId);
+    await expireIfDue(this.ctx, projectId, run);
   }
 
   async list(projectId: string, threadId: string, runId: string, page: PageQuery): Promise<Page<RunStep>> {
@@ -16,6 +20,7 @@ export class Steps {
   }
 
   async retrieve(projectId: string, threadId: string, runId: string, stepId: string): Promise<RunStep> {
+    await this.#run(projectId, threadId, runId);
     const step = await this.ctx.store.steps.get(projectId, stepId, { thread_id: threadId, run_id: runId });
     if (!step) throw notFound('run step', stepId);
     return step;

@@ -20,6 +20,8 @@ export type ScriptedReply =
       /** Wait before answering, and between streamed pieces. */
       delayMs?: number;
       chunkDelayMs?: number;
+      /** Cut the connection after this many text pieces, as a crashing server does. */
+      dropAfterPieces?: number;
     }
   | { status: number; message?: string }
   /** Accepts the request and never answers until the client goes away. */
@@ -139,7 +141,15 @@ export class ScriptedModel {
     };
     const pieces = reply.text === undefined ? [] : Array.isArray(reply.text) ? reply.text : [reply.text];
     await send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
-    for (const piece of pieces) await send([{ index: 0, delta: { content: piece }, finish_reason: null }]);
+    for (const [index, piece] of pieces.entries()) {
+      if (index === reply.dropAfterPieces) {
+        // Pause first, so the pieces already written reach the client before the connection dies.
+        await this.#pause(reply.chunkDelayMs ?? 20);
+        response.destroy();
+        return;
+      }
+      await send([{ index: 0, delta: { content: piece }, finish_reason: null }]);
+    }
     for (const [index, call] of (reply.toolCalls ?? []).entries()) {
       await send([{ index: 0, delta: { tool_calls: [{ index, id: `call_scripted_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] }, finish_reason: null }]);
       // Arguments arrive in two fragments, as real servers split them.

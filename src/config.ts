@@ -36,6 +36,10 @@ export interface StepwiseConfig {
   runConcurrency: number;
   bodyLimitBytes: number;
   pollAfterMs: number;
+  /** Largest file accepted by POST /files (and the most an upload may declare). */
+  maxFileBytes: number;
+  /** Model for `/embeddings` on the default provider; unset: file_search ranks by keywords alone. */
+  embeddingModel: string | undefined;
 }
 
 /** Shape of the optional JSON file named by STEPWISE_CONFIG. */
@@ -46,6 +50,7 @@ interface ConfigFile {
   defaultContextWindow?: number;
   retry?: Partial<RetryConfig>;
   runConcurrency?: number;
+  embeddingModel?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -110,5 +115,7 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
     runConcurrency: file.runConcurrency ?? intFrom(env, 'STEPWISE_RUN_CONCURRENCY', 32),
     bodyLimitBytes: intFrom(env, 'STEPWISE_BODY_LIMIT_BYTES', 4 * 1024 * 1024),
     pollAfterMs: intFrom(env, 'STEPWISE_POLL_AFTER_MS', 500),
+    maxFileBytes: intFrom(env, 'STEPWISE_MAX_FILE_BYTES', 512 * 1024 * 1024),
+    embeddingModel: env.STEPWISE_EMBEDDING_MODEL || file.embeddingModel || undefined,
   };
 }

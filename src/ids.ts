@@ -8,6 +8,11 @@ export const ID_PREFIX = {
   run: 'run_',
   step: 'step_',
   toolCall: 'call_',
+  file: 'file-',
+  upload: 'upload_',
+  uploadPart: 'part_',
+  vectorStore: 'vs_',
+  fileBatch: 'vsfb_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

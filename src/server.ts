@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { createApp } from './api/app.js';
+import { LocalBlobStore } from './blobs/blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import type { StepwiseConfig } from './config.js';
 import { recoverRuns, sweepExpiredRuns } from './engine/maintenance.js';
@@ -34,7 +36,8 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const log = (message: string, error?: unknown) => console.error(`[stepwise] ${message}`, error ?? '');
   const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), log });
   const queue = new RunQueue(executor, config.runConcurrency, log);
-  const ctx: ServiceContext = { store, clock, bus, scheduler: queue, runExpirySeconds: config.runExpirySeconds };
+  const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+  const ctx: ServiceContext = { store, clock, bus, scheduler: queue, blobs, config };
   const app = createApp({ services: createServices(ctx), bus, pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });
 
   await recoverRuns(ctx);

@@ -3,16 +3,18 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ApiError, invalidRequest } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { assistantRoutes } from './routes/assistants.js';
+import { fileRoutes } from './routes/files.js';
 import { messageRoutes } from './routes/messages.js';
 import { runRoutes } from './routes/runs.js';
 import { threadRoutes } from './routes/threads.js';
+import { vectorStoreRoutes } from './routes/vector-stores.js';
 
 export interface AppOptions {
   bodyLimitBytes: number;
   logger: boolean;
 }
 
-const BETA_PREFIXES = ['/v1/assistants', '/v1/threads'];
+const BETA_PREFIXES = ['/v1/assistants', '/v1/threads', '/v1/vector_stores'];
 
 function parseJson(_request: unknown, body: string, done: (error: Error | null, value?: unknown) => void): void {
   // The SDK posts cancel with an empty body; an empty body is no body.
@@ -77,6 +79,8 @@ export function createApp(deps: ApiDeps, options: AppOptions): FastifyInstance {
       threadRoutes(v1, deps);
       messageRoutes(v1, deps);
       runRoutes(v1, deps);
+      await fileRoutes(v1, deps);
+      vectorStoreRoutes(v1, deps);
     },
     { prefix: '/v1' },
   );

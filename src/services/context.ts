@@ -1,4 +1,6 @@
+import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../clock.js';
+import type { StepwiseConfig } from '../config.js';
 import type { EventBus } from '../events.js';
 import type { Store } from '../store/store.js';
 
@@ -17,5 +19,6 @@ export interface ServiceContext {
   clock: Clock;
   bus: EventBus;
   scheduler: RunScheduler;
-  runExpirySeconds: number;
+  blobs: BlobStore;
+  config: StepwiseConfig;
 }

@@ -1,9 +1,12 @@
 import { Assistants } from './assistants.js';
 import type { ServiceContext } from './context.js';
+import { Files } from './files.js';
 import { Messages } from './messages.js';
 import { Runs } from './runs.js';
 import { Steps } from './steps.js';
 import { Threads } from './threads.js';
+import { Uploads } from './uploads.js';
+import { VectorStores } from './vector-stores.js';
 
 export interface Services {
   assistants: Assistants;
@@ -11,6 +14,9 @@ export interface Services {
   messages: Messages;
   runs: Runs;
   steps: Steps;
+  files: Files;
+  uploads: Uploads;
+  vectorStores: VectorStores;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -20,5 +26,8 @@ export function createServices(ctx: ServiceContext): Services {
     messages: new Messages(ctx),
     runs: new Runs(ctx),
     steps: new Steps(ctx),
+    files: new Files(ctx),
+    uploads: new Uploads(ctx),
+    vectorStores: new VectorStores(ctx),
   };
 }

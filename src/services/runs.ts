@@ -52,7 +52,7 @@ export class Runs {
       status: 'queued',
       required_action: null,
       last_error: null,
-      expires_at: createdAt + this.ctx.runExpirySeconds,
+      expires_at: createdAt + this.ctx.config.runExpirySeconds,
       started_at: null,
       cancelled_at: null,
       failed_at: null,

@@ -30,3 +30,26 @@ export type CreateRunRequest = Schemas['CreateRunRequest'];
 export type CreateThreadAndRunRequest = Schemas['CreateThreadAndRunRequest'];
 export type ModifyRunRequest = Schemas['ModifyRunRequest'];
 export type SubmitToolOutputsRequest = Schemas['SubmitToolOutputsRunRequest'];
+
+export type OpenAIFile = Schemas['OpenAIFile'];
+export type Upload = Schemas['Upload'];
+export type UploadPart = Schemas['UploadPart'];
+export type VectorStore = Schemas['VectorStoreObject'];
+export type VectorStoreFile = Schemas['VectorStoreFileObject'];
+export type VectorStoreFileBatch = Schemas['VectorStoreFileBatchObject'];
+export type VectorStoreSearchResultsPage = Schemas['VectorStoreSearchResultsPage'];
+export type VectorStoreFileContentPage = Schemas['VectorStoreFileContentResponse'];
+export type FileSearchToolCall = Schemas['RunStepDetailsToolCallsFileSearchObject'];
+export type FileCitation = Schemas['MessageContentTextAnnotationsFileCitationObject'];
+export type ComparisonFilter = Schemas['ComparisonFilter'];
+export type CompoundFilter = Schemas['CompoundFilter'];
+export type ChunkingStrategyRequest = Schemas['ChunkingStrategyRequestParam'];
+
+export type CreateUploadRequest = Schemas['CreateUploadRequest'];
+export type CompleteUploadRequest = Schemas['CompleteUploadRequest'];
+export type CreateVectorStoreRequest = Schemas['CreateVectorStoreRequest'];
+export type UpdateVectorStoreRequest = Schemas['UpdateVectorStoreRequest'];
+export type CreateVectorStoreFileRequest = Schemas['CreateVectorStoreFileRequest'];
+export type CreateVectorStoreFileBatchRequest = Schemas['CreateVectorStoreFileBatchRequest'];
+export type UpdateVectorStoreFileAttributesRequest = Schemas['UpdateVectorStoreFileAttributesRequest'];
+export type VectorStoreSearchRequest = Schemas['VectorStoreSearchRequest'];

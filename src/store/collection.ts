@@ -1,7 +1,18 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
-export type CollectionName = 'assistants' | 'threads' | 'messages' | 'runs' | 'run_steps';
+export type CollectionName =
+  | 'assistants'
+  | 'threads'
+  | 'messages'
+  | 'runs'
+  | 'run_steps'
+  | 'files'
+  | 'uploads'
+  | 'upload_parts'
+  | 'vector_stores'
+  | 'vector_store_files'
+  | 'file_batches';
 
 /** Cursor pagination as the spec defines it: `after`/`before` are ids, in the requested order. */
 export interface PageQuery {
@@ -17,7 +28,14 @@ export interface Page<T> {
 }
 
 /** Column filters a list may apply, e.g. `{ thread_id }` or `{ run_id }`. */
-export type Filter = Partial<Record<'thread_id' | 'run_id' | 'status', string>>;
+export type Filter = Partial<Record<'id' | 'thread_id' | 'run_id' | 'status' | 'purpose' | 'upload_id' | 'vector_store_id' | 'batch_id', string>>;
+
+export interface CollectionOptions<T> {
+  /** The indexed columns, derived from the object so they never disagree with its JSON. */
+  columns?: (doc: T) => Record<string, string | number | null>;
+  /** Columns that, with `id`, identify a row, where an id alone does not (a file in several vector stores). */
+  key?: (doc: T) => Filter;
+}
 
 interface Document {
   id: string;
@@ -33,11 +51,13 @@ export class Collection<T extends Document> {
   readonly #db: Kysely<any>;
   readonly #table: CollectionName;
   readonly #columns: (doc: T) => Record<string, string | number | null>;
+  readonly #key: (doc: T) => Filter;
 
-  constructor(db: Kysely<any>, table: CollectionName, columns: (doc: T) => Record<string, string | number | null> = () => ({})) {
+  constructor(db: Kysely<any>, table: CollectionName, options: CollectionOptions<T> = {}) {
     this.#db = db;
     this.#table = table;
-    this.#columns = columns;
+    this.#columns = options.columns ?? (() => ({}));
+    this.#key = options.key ?? (() => ({}));
   }
 
   async insert(projectId: string, doc: T): Promise<T> {
@@ -67,6 +87,7 @@ export class Collection<T extends Document> {
       .set({ data: JSON.stringify(doc), ...this.#columns(doc) })
       .where('project_id', '=', projectId)
       .where('id', '=', doc.id);
+    for (const [column, value] of Object.entries(this.#key(doc))) query = query.where(column, '=', value);
     if (expectedStatus !== undefined) query = query.where('status', '=', expectedStatus);
     const result = await query.executeTakeFirst();
     return result.numUpdatedRows > 0n;

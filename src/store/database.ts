@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
 import * as core from './migrations/001-core.js';
+import * as filesAndVectorStores from './migrations/002-files-and-vector-stores.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in, so a packaged install never needs to find files on disk. */
 const migrationProvider: MigrationProvider = {
-  getMigrations: async (): Promise<Record<string, Migration>> => ({ '001-core': core }),
+  getMigrations: async (): Promise<Record<string, Migration>> => ({ '001-core': core, '002-files-and-vector-stores': filesAndVectorStores }),
 };
 
 export interface DatabaseOptions {

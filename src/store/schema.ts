@@ -29,12 +29,43 @@ export interface RunStepRow extends ThreadChildRow {
   run_id: string;
 }
 
+export interface FileRow extends DocumentRow {
+  purpose: string;
+}
+
+export interface StatusRow extends DocumentRow {
+  status: string;
+}
+
+export interface UploadPartRow extends DocumentRow {
+  upload_id: string;
+}
+
+export interface VectorStoreRow extends StatusRow {
+  expires_at: number | null;
+}
+
+export interface VectorStoreChildRow extends StatusRow {
+  vector_store_id: string;
+}
+
+export interface VectorStoreFileRow extends VectorStoreChildRow {
+  /** The batch that attached the file, if one did. */
+  batch_id: string | null;
+}
+
 export interface Database {
   assistants: DocumentRow;
   threads: DocumentRow;
   messages: MessageRow;
   runs: RunRow;
   run_steps: RunStepRow;
+  files: FileRow;
+  uploads: StatusRow;
+  upload_parts: UploadPartRow;
+  vector_stores: VectorStoreRow;
+  vector_store_files: VectorStoreFileRow;
+  file_batches: VectorStoreChildRow;
   /** Maintained by the migrator; declared so the type is complete. */
   kysely_migration: { name: string; timestamp: Generated<string> };
 }

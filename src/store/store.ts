@@ -1,5 +1,19 @@
 import type { Kysely } from 'kysely';
-import type { Assistant, Message, Run, RunStatus, RunStep, Thread, Usage } from '../spec/wire.js';
+import type {
+  Assistant,
+  Message,
+  OpenAIFile,
+  Run,
+  RunStatus,
+  RunStep,
+  Thread,
+  Upload,
+  UploadPart,
+  Usage,
+  VectorStore,
+  VectorStoreFile,
+  VectorStoreFileBatch,
+} from '../spec/wire.js';
 import { Collection } from './collection.js';
 import type { Database } from './schema.js';
 
@@ -15,13 +29,28 @@ export class Store {
   readonly messages: Collection<Message>;
   readonly runs: Collection<Run>;
   readonly steps: Collection<RunStep>;
+  readonly files: Collection<OpenAIFile>;
+  readonly uploads: Collection<Upload>;
+  readonly uploadParts: Collection<UploadPart>;
+  readonly vectorStores: Collection<VectorStore>;
+  readonly vectorStoreFiles: Collection<VectorStoreFile>;
+  readonly fileBatches: Collection<VectorStoreFileBatch>;
 
   constructor(readonly db: Kysely<Database>) {
     this.assistants = new Collection<Assistant>(db, 'assistants');
     this.threads = new Collection<Thread>(db, 'threads');
-    this.messages = new Collection<Message>(db, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id }));
-    this.runs = new Collection<Run>(db, 'runs', (r) => ({ thread_id: r.thread_id, status: r.status, expires_at: r.expires_at }));
-    this.steps = new Collection<RunStep>(db, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id }));
+    this.messages = new Collection<Message>(db, 'messages', { columns: (m) => ({ thread_id: m.thread_id, run_id: m.run_id }) });
+    this.runs = new Collection<Run>(db, 'runs', { columns: (r) => ({ thread_id: r.thread_id, status: r.status, expires_at: r.expires_at }) });
+    this.steps = new Collection<RunStep>(db, 'run_steps', { columns: (s) => ({ thread_id: s.thread_id, run_id: s.run_id }) });
+    this.files = new Collection<OpenAIFile>(db, 'files', { columns: (f) => ({ purpose: f.purpose }) });
+    this.uploads = new Collection<Upload>(db, 'uploads', { columns: (u) => ({ status: u.status }) });
+    this.uploadParts = new Collection<UploadPart>(db, 'upload_parts', { columns: (p) => ({ upload_id: p.upload_id }) });
+    this.vectorStores = new Collection<VectorStore>(db, 'vector_stores', { columns: (v) => ({ status: v.status, expires_at: v.expires_at ?? null }) });
+    this.vectorStoreFiles = new Collection<VectorStoreFile>(db, 'vector_store_files', {
+      columns: (f) => ({ vector_store_id: f.vector_store_id, status: f.status }),
+      key: (f) => ({ vector_store_id: f.vector_store_id }),
+    });
+    this.fileBatches = new Collection<VectorStoreFileBatch>(db, 'file_batches', { columns: (b) => ({ vector_store_id: b.vector_store_id, status: b.status }) });
   }
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {

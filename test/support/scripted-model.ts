@@ -49,8 +49,27 @@ const DEFAULT_USAGE = { prompt_tokens: 11, completion_tokens: 7 };
  * (streaming and not). Each request takes the next scripted reply; with none left it answers 500,
  * so an unexpected model call fails the test instead of passing silently.
  */
+/**
+ * A deterministic embedding: words hashed into buckets, normalised. Texts that share words are
+ * close, so retrieval tests can predict what ranks first without a real model.
+ */
+export function bagOfWordsEmbedding(text: string, dimensions = EMBEDDING_DIMENSIONS): number[] {
+  const vector = new Array<number>(dimensions).fill(0);
+  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    let hash = 0;
+    for (const char of word) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+    vector[hash % dimensions]! += 1;
+  }
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((value) => value / norm);
+}
+
+export const EMBEDDING_DIMENSIONS = 64;
+
 export class ScriptedModel {
   readonly requests: RecordedRequest[] = [];
+  /** Every `/embeddings` request: the model and the texts. */
+  readonly embeddingRequests: { model: string; input: string[] }[] = [];
   readonly #replies: ScriptedReply[] = [];
   readonly #server: Server;
   // Ends the scripted pauses when the server closes, so a test process never waits on them.
@@ -95,12 +114,13 @@ export class ScriptedModel {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let raw = '';
+    for await (const chunk of request) raw += chunk;
+    if (request.method === 'POST' && request.url?.endsWith('/embeddings')) return this.#embed(JSON.parse(raw), response);
     if (request.method !== 'POST' || !request.url?.endsWith('/chat/completions')) {
       response.writeHead(404).end();
       return;
     }
-    let raw = '';
-    for await (const chunk of request) raw += chunk;
     const body = JSON.parse(raw) as RecordedRequest['body'];
     this.requests.push({ body, headers: request.headers });
     const reply = this.#replies.shift() ?? { status: 500, message: 'the scripted model has no reply left' };
@@ -113,6 +133,18 @@ export class ScriptedModel {
     if (reply.delayMs) await this.#pause(reply.delayMs);
     if (body.stream) await this.#stream(body, reply, response);
     else this.#complete(body, reply, response);
+  }
+
+  #embed(body: { model: string; input: string | string[] }, response: ServerResponse): void {
+    const input = Array.isArray(body.input) ? body.input : [body.input];
+    this.embeddingRequests.push({ model: body.model, input });
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({
+      object: 'list',
+      model: body.model,
+      data: input.map((text, index) => ({ object: 'embedding', index, embedding: bagOfWordsEmbedding(text) })),
+      usage: { prompt_tokens: input.length, total_tokens: input.length },
+    }));
   }
 
   #complete(body: RecordedRequest['body'], reply: Extract<ScriptedReply, { text?: unknown }>, response: ServerResponse): void {

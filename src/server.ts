@@ -3,15 +3,19 @@ import { createApp } from './api/app.js';
 import { LocalBlobStore } from './blobs/blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import type { StepwiseConfig } from './config.js';
+import { IngestionQueue } from './engine/ingestion-queue.js';
 import { recoverRuns, sweepExpiredRuns } from './engine/maintenance.js';
 import { RunExecutor } from './engine/run-executor.js';
 import { RunQueue } from './engine/run-queue.js';
 import { EventBus } from './events.js';
+import { createEmbedder } from './providers/embeddings.js';
 import { ModelRegistry } from './providers/registry.js';
 import type { ServiceContext } from './services/context.js';
 import { createServices } from './services/index.js';
+import { recoverIngestion } from './services/ingestion.js';
 import { migrateToLatest, openDatabase } from './store/database.js';
 import { Store } from './store/store.js';
+import { FileSearchIndex } from './tools/file-search/index.js';
 
 export interface StepwiseOptions {
   config: StepwiseConfig;
@@ -27,6 +31,9 @@ export interface Stepwise {
   close(): Promise<void>;
 }
 
+/** Files indexed at once; each holds a file's bytes and its embedding requests. */
+const INGESTION_CONCURRENCY = 4;
+
 /** Opens the store, recovers runs left by a previous process, and serves the API. */
 export async function startStepwise({ config, clock = systemClock, logger = false }: StepwiseOptions): Promise<Stepwise> {
   const db = openDatabase(config);
@@ -37,10 +44,13 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), log });
   const queue = new RunQueue(executor, config.runConcurrency, log);
   const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
-  const ctx: ServiceContext = { store, clock, bus, scheduler: queue, blobs, config };
+  const fileSearch = new FileSearchIndex(db, createEmbedder(config));
+  const ingestion = new IngestionQueue({ store, blobs, fileSearch }, INGESTION_CONCURRENCY, log);
+  const ctx: ServiceContext = { store, clock, bus, scheduler: queue, blobs, config, fileSearch, ingestion };
   const app = createApp({ services: createServices(ctx), bus, pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });
 
   await recoverRuns(ctx);
+  await recoverIngestion(ctx);
   const sweep = () => sweepExpiredRuns(ctx);
   const timer = setInterval(() => void sweep().catch((error) => log('expiry sweep failed', error)), config.expirySweepMs);
   timer.unref();
@@ -52,6 +62,7 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
     async close() {
       clearInterval(timer);
       await queue.close();
+      await ingestion.close();
       await app.close();
       await db.destroy();
     },

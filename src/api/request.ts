@@ -47,8 +47,8 @@ export function pageQuery(request: FastifyRequest): PageQuery {
 
 const INCLUDABLE = ['step_details.tool_calls[*].file_search.results[*].content'];
 
-/** `include[]` is accepted as the spec lists it; file_search results carry no content to include yet. */
-export function checkInclude(request: FastifyRequest): void {
+/** Whether `include[]` asks for the passages of file_search results (the one value the spec lists). */
+export function includesResultContent(request: FastifyRequest): boolean {
   const raw = (request.query as Query)['include[]'];
   const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   for (const value of values) {
@@ -56,6 +56,7 @@ export function checkInclude(request: FastifyRequest): void {
       throw invalidRequest(`Invalid value for 'include[]': '${value}'. Supported values are: '${INCLUDABLE.join("', '")}'.`, 'include[]', 'invalid_value');
     }
   }
+  return values.length > 0;
 }
 
 export function listBody<T extends { id: string }>(page: Page<T>) {

@@ -1,5 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { endsStream, type EventBus, type StreamEvent } from '../events.js';
+import type { RunStep } from '../spec/wire.js';
+import { withoutResultContent } from '../tools/file-search/tool.js';
 
 function frame(event: string, data: string): string {
   return `event: ${event}\ndata: ${data}\n\n`;
@@ -11,7 +13,13 @@ function frame(event: string, data: string): string {
  * plain JSON error, since nothing has been written yet. The stream ends with `done` after the run
  * pauses for tool outputs or ends. A client that goes away only unsubscribes: the run goes on.
  */
-export async function streamRunEvents(reply: FastifyReply, bus: EventBus, runId: string, start: () => Promise<unknown>): Promise<void> {
+export async function streamRunEvents(
+  reply: FastifyReply,
+  bus: EventBus,
+  runId: string,
+  start: () => Promise<unknown>,
+  includeResultContent = false,
+): Promise<void> {
   const pending: StreamEvent[] = [];
   let write: ((event: StreamEvent) => void) | undefined;
   const unsubscribe = bus.subscribe(runId, (event) => (write ? write(event) : pending.push(event)));
@@ -38,7 +46,8 @@ export async function streamRunEvents(reply: FastifyReply, bus: EventBus, runId:
   };
   write = (event) => {
     if (ended) return;
-    raw.write(frame(event.event, JSON.stringify(event.data)));
+    const data = !includeResultContent && event.event.startsWith('thread.run.step.') ? withoutResultContent(event.data as RunStep) : event.data;
+    raw.write(frame(event.event, JSON.stringify(data)));
     if (endsStream(event.event)) end();
   };
   raw.on('close', () => {

@@ -1,6 +1,7 @@
 import type { ChatCompletionContentPart, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { ChatMessage } from '../providers/chat-model.js';
 import type { Message, Run, RunStep } from '../spec/wire.js';
+import { FILE_SEARCH_INSTRUCTIONS, FILE_SEARCH_TOOL_NAME, fileSearchTool, resultsForModel } from '../tools/file-search/tool.js';
 import { countMessageTokens, countTokens } from './tokens.js';
 
 export class PromptTooLongError extends Error {}
@@ -40,23 +41,34 @@ function threadMessage(message: Message): ChatMessage {
 /** This run's own work so far, in order: its messages, and its tool calls with their outputs. */
 function runTurns(steps: RunStep[], messagesById: Map<string, Message>): ChatMessage[] {
   const turns: ChatMessage[] = [];
+  let searchIndex = 0;
   for (const step of steps) {
     if (step.step_details.type === 'message_creation') {
       const message = messagesById.get(step.step_details.message_creation.message_id);
       if (message) turns.push({ role: 'assistant', content: assistantText(message) });
       continue;
     }
-    const calls = step.step_details.tool_calls.flatMap((call) => (call.type === 'function' ? [call] : []));
-    if (calls.length === 0) continue;
-    const toolCalls: ChatCompletionMessageToolCall[] = calls.map((call) => ({
-      id: call.id,
-      type: 'function',
-      function: { name: call.function.name, arguments: call.function.arguments },
-    }));
-    turns.push({ role: 'assistant', content: null, tool_calls: toolCalls });
-    for (const call of calls) turns.push({ role: 'tool', tool_call_id: call.id, content: call.function.output ?? '' });
+    const toolCalls: ChatCompletionMessageToolCall[] = [];
+    const outputs: ChatMessage[] = [];
+    for (const call of step.step_details.tool_calls) {
+      if (call.type === 'function') {
+        toolCalls.push({ id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } });
+        outputs.push({ role: 'tool', tool_call_id: call.id, content: call.function.output ?? '' });
+      } else if (call.type === 'file_search') {
+        // The step keeps the results, not the query: the call is replayed with its results alone.
+        toolCalls.push({ id: call.id, type: 'function', function: { name: FILE_SEARCH_TOOL_NAME, arguments: '{}' } });
+        outputs.push({ role: 'tool', tool_call_id: call.id, content: resultsForModel(searchIndex++, call.file_search.results ?? []) });
+      }
+    }
+    if (toolCalls.length === 0) continue;
+    turns.push({ role: 'assistant', content: null, tool_calls: toolCalls }, ...outputs);
   }
   return turns;
+}
+
+function systemPrompt(run: Run): ChatMessage[] {
+  const parts = [run.instructions, fileSearchTool(run) ? FILE_SEARCH_INSTRUCTIONS : ''].filter((part) => part !== '');
+  return parts.length > 0 ? [{ role: 'system', content: parts.join('\n\n') }] : [];
 }
 
 /**
@@ -65,7 +77,7 @@ function runTurns(steps: RunStep[], messagesById: Map<string, Message>): ChatMes
  */
 export function buildPrompt(input: PromptInput): ChatMessage[] {
   const { run, messages, steps } = input;
-  const system: ChatMessage[] = run.instructions ? [{ role: 'system', content: run.instructions }] : [];
+  const system = systemPrompt(run);
   const messagesById = new Map(messages.map((message) => [message.id, message]));
   let history = messages.filter((message) => message.run_id !== run.id).map(threadMessage);
   const strategy = run.truncation_strategy;

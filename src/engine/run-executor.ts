@@ -2,12 +2,22 @@ import type { Clock } from '../clock.js';
 import type { EventBus } from '../events.js';
 import { type ChatRequest, ModelError } from '../providers/chat-model.js';
 import type { ModelRegistry } from '../providers/registry.js';
-import type { Run, RunStep, Usage } from '../spec/wire.js';
+import type { FileSearchToolCall, Run, RunStep, Usage } from '../spec/wire.js';
+import {
+  FILE_SEARCH_FUNCTION,
+  FILE_SEARCH_TOOL_NAME,
+  type FileSearcher,
+  fileCitations,
+  fileSearchTool,
+  type FileSearchResults,
+  runFileSearch,
+  vectorStoreIds,
+} from '../tools/file-search/tool.js';
 import type { RunRef, Store } from '../store/store.js';
 import { buildPrompt, PromptTooLongError } from './prompt.js';
 import { addUsage, RunRecorder, ZERO_USAGE } from './recorder.js';
 import { countMessageTokens, countTokens } from './tokens.js';
-import { TurnOutput } from './turn-output.js';
+import { type StreamedToolCall, TurnOutput } from './turn-output.js';
 
 export type StopReason = 'cancelled' | 'expired' | 'deleted' | 'shutdown';
 
@@ -16,8 +26,14 @@ export interface ExecutorDeps {
   bus: EventBus;
   clock: Clock;
   models: ModelRegistry;
+  fileSearch?: FileSearcher;
   log: (message: string, error?: unknown) => void;
 }
+
+/** Model calls one execution may make while only hosted tools (file_search) answer in between. */
+const MAX_MODEL_CALLS_PER_TURN = 8;
+
+type TurnOutcome = 'ended' | 'call-again';
 
 const LAST_ERROR_CODE = { rate_limit: 'rate_limit_exceeded', server: 'server_error', invalid_prompt: 'invalid_prompt' } as const;
 
@@ -26,7 +42,11 @@ function usedSoFar(steps: RunStep[]): Usage {
 }
 
 function modelRequest(run: Run, upstreamName: string, prompt: ChatRequest['messages'], maxTokens: number | undefined): ChatRequest {
-  const tools = run.tools.flatMap((tool) => (tool.type === 'function' ? [{ type: 'function' as const, function: tool.function }] : []));
+  const tools = run.tools.flatMap((tool) => {
+    if (tool.type === 'function') return [{ type: 'function' as const, function: tool.function }];
+    if (tool.type === 'file_search') return [FILE_SEARCH_FUNCTION];
+    return [];
+  });
   const toolChoice = run.tool_choice;
   const namedFunction = typeof toolChoice === 'object' && toolChoice?.type === 'function' && toolChoice.function;
   const format = run.response_format;
@@ -65,7 +85,7 @@ export class RunExecutor {
       if (!(await recorder.transition('queued', { status: 'in_progress', started_at: run.started_at ?? recorder.now() }))) {
         return await this.#afterLostRace(recorder);
       }
-      await this.#turn(recorder, signal);
+      await this.#callModelUntilDone(recorder, signal);
     } catch (error) {
       if (signal.aborted) await this.#stopped(recorder, signal.reason as StopReason);
       else await this.#fail(recorder, error);
@@ -92,7 +112,15 @@ export class RunExecutor {
     await recorder.finish('failed', { last_error: lastError });
   }
 
-  async #turn(recorder: RunRecorder, signal: AbortSignal): Promise<void> {
+  /** Calls the model again after each turn that hosted tools answered, up to a bound. */
+  async #callModelUntilDone(recorder: RunRecorder, signal: AbortSignal): Promise<void> {
+    for (let call = 0; call < MAX_MODEL_CALLS_PER_TURN; call++) {
+      if ((await this.#turn(recorder, signal)) === 'ended') return;
+    }
+    throw new ModelError('server', `The model kept calling tools for ${MAX_MODEL_CALLS_PER_TURN} rounds without answering.`, false);
+  }
+
+  async #turn(recorder: RunRecorder, signal: AbortSignal): Promise<TurnOutcome> {
     const { store, models } = this.deps;
     const { run, projectId } = recorder;
     const resolved = models.resolve(run.model);
@@ -103,7 +131,8 @@ export class RunExecutor {
     const promptBudget = run.max_prompt_tokens != null ? Math.min(resolved.contextWindow, run.max_prompt_tokens - used.prompt_tokens) : resolved.contextWindow;
     const completionBudget = run.max_completion_tokens != null ? run.max_completion_tokens - used.completion_tokens : undefined;
     if (completionBudget !== undefined && completionBudget <= 0) {
-      return recorder.finish('incomplete', { incomplete_details: { reason: 'max_completion_tokens' } });
+      await recorder.finish('incomplete', { incomplete_details: { reason: 'max_completion_tokens' } });
+      return 'ended';
     }
     const draft = modelRequest(run, resolved.upstreamName, [], completionBudget);
     let prompt;
@@ -111,11 +140,15 @@ export class RunExecutor {
       prompt = buildPrompt({ run, messages, steps, budget: promptBudget, toolsJson: draft.tools ? JSON.stringify(draft.tools) : '' });
     } catch (error) {
       if (!(error instanceof PromptTooLongError)) throw error;
-      if (run.max_prompt_tokens != null) return recorder.finish('incomplete', { incomplete_details: { reason: 'max_prompt_tokens' } });
+      if (run.max_prompt_tokens != null) {
+        await recorder.finish('incomplete', { incomplete_details: { reason: 'max_prompt_tokens' } });
+        return 'ended';
+      }
       throw new ModelError('invalid_prompt', `The thread does not fit the model's context window: ${error.message}.`, false);
     }
 
-    const output = new TurnOutput(recorder);
+    const hostsFileSearch = fileSearchTool(run) !== undefined;
+    const output = new TurnOutput(recorder, (name) => hostsFileSearch && name === FILE_SEARCH_TOOL_NAME);
     let finishReason: string | null = null;
     let reported: Usage | null = null;
     try {
@@ -137,18 +170,51 @@ export class RunExecutor {
     const usage = reported ?? estimateUsage(prompt, output.outputText);
 
     if (output.toolCalls.length > 0) {
-      await output.recordToolCalls();
+      const step = await output.recordToolCalls(await this.#runHostedTools(recorder, output.toolCalls));
+      const clientCalls = output.toolCalls.filter((call) => !call.serverSide);
+      if (clientCalls.length === 0) {
+        await recorder.closeStep(step, 'completed', { usage });
+        return 'call-again';
+      }
       await store.setPendingUsage(projectId, run.id, usage);
-      const toolCalls = output.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.function.name, arguments: call.function.arguments } }));
+      const toolCalls = clientCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } }));
       const paused = await recorder.transition('in_progress', { status: 'requires_action', required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: toolCalls } } });
       if (!paused) await this.#afterLostRace(recorder);
-      return;
+      return 'ended';
     }
     const truncated = finishReason === 'length' && run.max_completion_tokens != null;
-    await output.closeMessage(truncated ? 'max_tokens' : null, usage);
+    const searches = fileSearchResultsOf(steps);
+    await output.closeMessage(truncated ? 'max_tokens' : null, usage, (text) => fileCitations(text, searches));
     if (truncated) await recorder.finish('incomplete', { incomplete_details: { reason: 'max_completion_tokens' } });
     else await recorder.finish('completed');
+    return 'ended';
   }
+
+  /** Runs the calls Stepwise answers itself (file_search) and returns their results by call id. */
+  async #runHostedTools(recorder: RunRecorder, calls: readonly StreamedToolCall[]): Promise<Map<string, FileSearchToolCall['file_search']>> {
+    const results = new Map<string, FileSearchToolCall['file_search']>();
+    const hosted = calls.filter((call) => call.serverSide);
+    if (hosted.length === 0) return results;
+    const { store, fileSearch } = this.deps;
+    const { projectId, run } = recorder;
+    const assistant = await store.assistants.get(projectId, run.assistant_id);
+    const thread = await store.threads.get(projectId, run.thread_id);
+    const storeIds = vectorStoreIds(assistant, thread);
+    for (const call of hosted) {
+      const searcher = fileSearch ?? { search: async () => [] };
+      results.set(call.id, await runFileSearch(searcher, store, { projectId, run, vectorStoreIds: storeIds, argumentsJson: call.arguments }));
+    }
+    return results;
+  }
+}
+
+/** Every file_search call's results in this run, in order: the numbering the model's citations use. */
+export function fileSearchResultsOf(steps: RunStep[]): FileSearchResults[] {
+  return steps.flatMap((step) =>
+    step.step_details.type === 'tool_calls'
+      ? step.step_details.tool_calls.flatMap((call) => (call.type === 'file_search' ? [call.file_search.results ?? []] : []))
+      : [],
+  );
 }
 
 function estimateUsage(prompt: ChatRequest['messages'], outputText: string): Usage {

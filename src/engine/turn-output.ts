@@ -1,6 +1,16 @@
 import { newId } from '../ids.js';
-import type { FunctionToolCall, Message, RunStep, Usage } from '../spec/wire.js';
+import type { FileCitation, FileSearchToolCall, Message, RunStep, Usage } from '../spec/wire.js';
 import { type RunRecorder, ZERO_USAGE } from './recorder.js';
+
+/** A tool call as the model streams it; `serverSide` calls are run by Stepwise (file_search). */
+export interface StreamedToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+  serverSide: boolean;
+}
+
+type StepToolCall = Extract<RunStep['step_details'], { type: 'tool_calls' }>['tool_calls'][number];
 
 /**
  * Turns one model stream into the run's records as it arrives: a `message_creation` step and its
@@ -12,12 +22,15 @@ export class TurnOutput {
   #messageStep: RunStep | undefined;
   #text = '';
   #toolStep: RunStep | undefined;
-  readonly #calls: FunctionToolCall[] = [];
+  readonly #calls: StreamedToolCall[] = [];
   readonly #callPosition = new Map<number, number>();
 
-  constructor(readonly recorder: RunRecorder) {}
+  constructor(
+    readonly recorder: RunRecorder,
+    readonly isServerSide: (toolName: string) => boolean = () => false,
+  ) {}
 
-  get toolCalls(): readonly FunctionToolCall[] {
+  get toolCalls(): readonly StreamedToolCall[] {
     return this.#calls;
   }
 
@@ -26,7 +39,7 @@ export class TurnOutput {
   }
 
   get outputText(): string {
-    return this.#text + this.#calls.map((call) => call.function.name + call.function.arguments).join('');
+    return this.#text + this.#calls.map((call) => call.name + call.arguments).join('');
   }
 
   async text(delta: string): Promise<void> {
@@ -56,15 +69,21 @@ export class TurnOutput {
     if (index === undefined) {
       index = this.#calls.length;
       this.#callPosition.set(modelIndex, index);
-      const call: FunctionToolCall = { id: newId('toolCall'), type: 'function', function: { name: name ?? '', arguments: '', output: null } };
+      const call: StreamedToolCall = { id: newId('toolCall'), name: name ?? '', arguments: '', serverSide: this.isServerSide(name ?? '') };
       this.#calls.push(call);
-      this.#publishToolDelta({ index, id: call.id, type: 'function', function: { ...call.function } });
+      this.#publishToolDelta(
+        call.serverSide
+          ? { index, id: call.id, type: 'file_search', file_search: {} }
+          : { index, id: call.id, type: 'function', function: { name: call.name, arguments: '', output: null } },
+      );
     } else if (name) {
-      this.#calls[index]!.function.name += name;
+      this.#calls[index]!.name += name;
     }
+    const call = this.#calls[index]!;
     if (argumentsDelta) {
-      this.#calls[index]!.function.arguments += argumentsDelta;
-      this.#publishToolDelta({ index, type: 'function', function: { arguments: argumentsDelta } });
+      call.arguments += argumentsDelta;
+      // A hosted tool's query is the server's business; clients see its results when the step completes.
+      if (!call.serverSide) this.#publishToolDelta({ index, type: 'function', function: { arguments: argumentsDelta } });
     }
   }
 
@@ -77,9 +96,9 @@ export class TurnOutput {
   }
 
   /** Completes the open message (or an empty one, so that every finished turn answers) and its step. */
-  async closeMessage(incompleteReason: 'max_tokens' | null, usage: Usage): Promise<void> {
+  async closeMessage(incompleteReason: 'max_tokens' | null, usage: Usage, citations: (text: string) => FileCitation[] = () => []): Promise<void> {
     const open = this.#message ?? (await this.#openMessage());
-    await this.recorder.closeMessage(this.#withText(open), incompleteReason);
+    await this.recorder.closeMessage(this.#withText(open, citations(this.#text)), incompleteReason);
     await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });
     this.#message = undefined;
     this.#messageStep = undefined;
@@ -97,14 +116,24 @@ export class TurnOutput {
     if (stored) await store.messages.update(projectId, this.#withText(stored));
   }
 
-  #withText(message: Message): Message {
-    return { ...message, content: [{ type: 'text', text: { value: this.#text, annotations: [] } }] };
+  #withText(message: Message, annotations: FileCitation[] = []): Message {
+    return { ...message, content: [{ type: 'text', text: { value: this.#text, annotations } }] };
   }
 
-  /** Stores the complete tool calls on their step, which stays open until the outputs arrive. */
-  async recordToolCalls(): Promise<void> {
-    const step = { ...this.#toolStep!, step_details: { type: 'tool_calls' as const, tool_calls: [...this.#calls] } };
+  /**
+   * Stores the complete tool calls on their step, server-side ones with their results; the step
+   * stays open until the client's outputs arrive, or until the executor completes it.
+   */
+  async recordToolCalls(serverResults: Map<string, FileSearchToolCall['file_search']>): Promise<RunStep> {
+    const toolCalls = this.#calls.map((call): StepToolCall => {
+      const results = serverResults.get(call.id);
+      return results
+        ? { id: call.id, type: 'file_search', file_search: results }
+        : { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments, output: null } };
+    });
+    const step = { ...this.#toolStep!, step_details: { type: 'tool_calls' as const, tool_calls: toolCalls } };
     await this.recorder.store.steps.update(this.recorder.projectId, step);
     this.#toolStep = step;
+    return step;
   }
 }

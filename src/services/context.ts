@@ -2,7 +2,8 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../clock.js';
 import type { StepwiseConfig } from '../config.js';
 import type { EventBus } from '../events.js';
-import type { Store } from '../store/store.js';
+import type { Store, VectorStoreFileRef } from '../store/store.js';
+import type { FileSearchIndex } from '../tools/file-search/index.js';
 
 /** Why a run's execution is stopped from outside; the executor ends the run to match. */
 export type AbortReason = 'cancelled' | 'expired' | 'deleted';
@@ -14,6 +15,13 @@ export interface RunScheduler {
   abort(runId: string, reason: AbortReason): boolean;
 }
 
+/** What the ingestion queue offers the services: index a vector store file in the background, or stop doing so. */
+export interface IngestionScheduler {
+  enqueue(file: VectorStoreFileRef): void;
+  /** Stops indexing the file in this process, if it is being (or waiting to be) indexed. */
+  abort(file: VectorStoreFileRef): void;
+}
+
 export interface ServiceContext {
   store: Store;
   clock: Clock;
@@ -21,4 +29,6 @@ export interface ServiceContext {
   scheduler: RunScheduler;
   blobs: BlobStore;
   config: StepwiseConfig;
+  fileSearch: FileSearchIndex;
+  ingestion: IngestionScheduler;
 }

@@ -1,6 +1,7 @@
 import { notFound } from '../errors.js';
 import type { RunStep } from '../spec/wire.js';
 import type { Page, PageQuery } from '../store/collection.js';
+import { withoutResultContent } from '../tools/file-search/tool.js';
 import type { ServiceContext } from './context.js';
 import { expireIfDue } from './runs.js';
 
@@ -14,15 +15,16 @@ export class Steps {
     await expireIfDue(this.ctx, projectId, run);
   }
 
-  async list(projectId: string, threadId: string, runId: string, page: PageQuery): Promise<Page<RunStep>> {
+  async list(projectId: string, threadId: string, runId: string, page: PageQuery, includeResultContent = false): Promise<Page<RunStep>> {
     await this.#run(projectId, threadId, runId);
-    return this.ctx.store.steps.list(projectId, { run_id: runId }, page);
+    const listed = await this.ctx.store.steps.list(projectId, { run_id: runId }, page);
+    return includeResultContent ? listed : { ...listed, data: listed.data.map(withoutResultContent) };
   }
 
-  async retrieve(projectId: string, threadId: string, runId: string, stepId: string): Promise<RunStep> {
+  async retrieve(projectId: string, threadId: string, runId: string, stepId: string, includeResultContent = false): Promise<RunStep> {
     await this.#run(projectId, threadId, runId);
     const step = await this.ctx.store.steps.get(projectId, stepId, { thread_id: threadId, run_id: runId });
     if (!step) throw notFound('run step', stepId);
-    return step;
+    return includeResultContent ? step : withoutResultContent(step);
   }
 }

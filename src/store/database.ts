@@ -2,13 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
+import * as sqliteVec from 'sqlite-vec';
 import * as core from './migrations/001-core.js';
 import * as filesAndVectorStores from './migrations/002-files-and-vector-stores.js';
+import * as chunks from './migrations/003-chunks.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in, so a packaged install never needs to find files on disk. */
 const migrationProvider: MigrationProvider = {
-  getMigrations: async (): Promise<Record<string, Migration>> => ({ '001-core': core, '002-files-and-vector-stores': filesAndVectorStores }),
+  getMigrations: async (): Promise<Record<string, Migration>> => ({ '001-core': core, '002-files-and-vector-stores': filesAndVectorStores, '003-chunks': chunks }),
 };
 
 export interface DatabaseOptions {
@@ -26,6 +28,8 @@ export function openDatabase(options: DatabaseOptions): Kysely<Database> {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
+  // vec_distance_cosine, for file_search's vector ranking.
+  sqliteVec.load(sqlite);
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 

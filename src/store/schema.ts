@@ -54,6 +54,19 @@ export interface VectorStoreFileRow extends VectorStoreChildRow {
   batch_id: string | null;
 }
 
+/** One piece of a file's text in one vector store, as file_search retrieves it. */
+export interface ChunkRow {
+  id: Generated<number>;
+  project_id: string;
+  vector_store_id: string;
+  file_id: string;
+  chunk_index: number;
+  text: string;
+  token_count: number;
+  /** float32 vector; null when the file was indexed without an embedding model. */
+  embedding: Buffer | null;
+}
+
 export interface Database {
   assistants: DocumentRow;
   threads: DocumentRow;
@@ -66,6 +79,7 @@ export interface Database {
   vector_stores: VectorStoreRow;
   vector_store_files: VectorStoreFileRow;
   file_batches: VectorStoreChildRow;
+  chunks: ChunkRow;
   /** Maintained by the migrator; declared so the type is complete. */
   kysely_migration: { name: string; timestamp: Generated<string> };
 }

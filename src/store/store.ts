@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type {
   Assistant,
   Message,
@@ -20,6 +20,19 @@ import type { Database } from './schema.js';
 export interface RunRef {
   projectId: string;
   runId: string;
+}
+
+export interface VectorStoreFileRef {
+  projectId: string;
+  vectorStoreId: string;
+  fileId: string;
+}
+
+/** How many vector store files are in one status, and the bytes they use. */
+export interface StatusTally {
+  status: VectorStoreFile['status'];
+  files: number;
+  usageBytes: number;
 }
 
 /** Every collection over one database handle; `transaction` gives the same view inside a transaction. */
@@ -76,6 +89,35 @@ export class Store {
       .set({ pending_usage: usage && JSON.stringify(usage) })
       .where('project_id', '=', projectId)
       .where('id', '=', runId)
+      .execute();
+  }
+
+  /** Vector store files of every project still waiting to be indexed; for recovery at start-up. */
+  async vectorStoreFilesInProgress(): Promise<VectorStoreFileRef[]> {
+    const rows = await this.db.selectFrom('vector_store_files').select(['project_id', 'vector_store_id', 'id']).where('status', '=', 'in_progress').orderBy('created_at').execute();
+    return rows.map((row) => ({ projectId: row.project_id, vectorStoreId: row.vector_store_id, fileId: row.id }));
+  }
+
+  /** Files of a vector store, or of one of its batches, counted by status. */
+  async vectorStoreFileTally(projectId: string, vectorStoreId: string, batchId?: string): Promise<StatusTally[]> {
+    let query = this.db
+      .selectFrom('vector_store_files')
+      .select(['status', sql<number>`count(*)`.as('files'), sql<number>`coalesce(sum(json_extract(data, '$.usage_bytes')), 0)`.as('usageBytes')])
+      .where('project_id', '=', projectId)
+      .where('vector_store_id', '=', vectorStoreId);
+    if (batchId !== undefined) query = query.where('batch_id', '=', batchId);
+    const rows = await query.groupBy('status').execute();
+    return rows.map((row) => ({ status: row.status as StatusTally['status'], files: Number(row.files), usageBytes: Number(row.usageBytes) }));
+  }
+
+  /** The batch a vector store file belongs to is not part of its wire object, so it is set apart. */
+  async setVectorStoreFileBatch({ projectId, vectorStoreId, fileId }: VectorStoreFileRef, batchId: string): Promise<void> {
+    await this.db
+      .updateTable('vector_store_files')
+      .set({ batch_id: batchId })
+      .where('project_id', '=', projectId)
+      .where('vector_store_id', '=', vectorStoreId)
+      .where('id', '=', fileId)
       .execute();
   }
 }

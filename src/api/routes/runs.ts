@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { newId } from '../../ids.js';
 import type { CreateRunRequest, ModifyRunRequest, SubmitToolOutputsRequest } from '../../spec/wire.js';
 import type { ApiDeps } from '../deps.js';
-import { bodyAs, checkInclude, listBody, pageQuery, projectOf } from '../request.js';
+import { bodyAs, includesResultContent, listBody, pageQuery, projectOf } from '../request.js';
 import { streamRunEvents } from '../sse.js';
 
 type ThreadParams = { Params: { thread_id: string } };
@@ -18,12 +18,12 @@ export function runRoutes(app: FastifyInstance, { services, bus, pollAfterMs }: 
 
   app.get<ThreadParams>('/threads/:thread_id/runs', async (request) => listBody(await runs.list(projectOf(request), request.params.thread_id, pageQuery(request))));
   app.post<ThreadParams>('/threads/:thread_id/runs', async (request, reply) => {
-    checkInclude(request);
+    const includeContent = includesResultContent(request);
     const { stream, ...params } = bodyAs<CreateRunRequest>(request, 'CreateRunRequest');
     const { thread_id: threadId } = request.params;
     if (!stream) return runs.create(projectOf(request), threadId, params);
     const runId = newId('run');
-    return streamRunEvents(reply, bus, runId, () => runs.create(projectOf(request), threadId, params, runId));
+    return streamRunEvents(reply, bus, runId, () => runs.create(projectOf(request), threadId, params, runId), includeContent);
   });
   app.get<RunParams>('/threads/:thread_id/runs/:run_id', (request) => runs.retrieve(projectOf(request), request.params.thread_id, request.params.run_id));
   app.post<RunParams>('/threads/:thread_id/runs/:run_id', (request) =>
@@ -37,12 +37,10 @@ export function runRoutes(app: FastifyInstance, { services, bus, pollAfterMs }: 
     return streamRunEvents(reply, bus, runId, () => runs.submitToolOutputs(projectOf(request), threadId, runId, params));
   });
 
-  app.get<RunParams>('/threads/:thread_id/runs/:run_id/steps', async (request) => {
-    checkInclude(request);
-    return listBody(await steps.list(projectOf(request), request.params.thread_id, request.params.run_id, pageQuery(request)));
-  });
-  app.get<StepParams>('/threads/:thread_id/runs/:run_id/steps/:step_id', (request) => {
-    checkInclude(request);
-    return steps.retrieve(projectOf(request), request.params.thread_id, request.params.run_id, request.params.step_id);
-  });
+  app.get<RunParams>('/threads/:thread_id/runs/:run_id/steps', async (request) =>
+    listBody(await steps.list(projectOf(request), request.params.thread_id, request.params.run_id, pageQuery(request), includesResultContent(request))),
+  );
+  app.get<StepParams>('/threads/:thread_id/runs/:run_id/steps/:step_id', (request) =>
+    steps.retrieve(projectOf(request), request.params.thread_id, request.params.run_id, request.params.step_id, includesResultContent(request)),
+  );
 }

@@ -1,0 +1,61 @@
+import type { VectorStoreFile } from '../spec/wire.js';
+import type { VectorStoreFileRef } from '../store/store.js';
+import { IngestionError } from '../tools/file-search/extract.js';
+import { AUTO_CHUNKING } from '../tools/file-search/chunk.js';
+import type { ServiceContext } from './context.js';
+import { refreshVectorStore } from './vector-store-tally.js';
+
+/** Why an ingestion job is stopped from outside; on shutdown the file stays in progress for the next start. */
+export type IngestionStopReason = 'shutdown' | 'detached';
+
+export type IngestionDeps = Pick<ServiceContext, 'store' | 'blobs' | 'fileSearch'>;
+
+function failure(error: unknown): NonNullable<VectorStoreFile['last_error']> {
+  if (error instanceof IngestionError) return { code: error.code, message: error.message };
+  return { code: 'server_error', message: `The file could not be indexed: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+async function indexedFile(deps: IngestionDeps, file: VectorStoreFile, ref: VectorStoreFileRef, signal: AbortSignal): Promise<VectorStoreFile> {
+  const meta = await deps.store.files.get(ref.projectId, ref.fileId);
+  if (!meta) throw new IngestionError('invalid_file', `The file ${ref.fileId} no longer exists.`);
+  const bytes = Buffer.concat(await deps.blobs.read(`files/${ref.fileId}`).toArray());
+  const strategy = file.chunking_strategy?.type === 'static' ? file.chunking_strategy.static : undefined;
+  const { usageBytes } = await deps.fileSearch.indexFile({
+    projectId: ref.projectId,
+    vectorStoreId: ref.vectorStoreId,
+    fileId: ref.fileId,
+    filename: meta.filename,
+    bytes,
+    chunking: strategy ? { maxChunkSizeTokens: strategy.max_chunk_size_tokens, chunkOverlapTokens: strategy.chunk_overlap_tokens } : AUTO_CHUNKING,
+    signal,
+  });
+  return { ...file, status: 'completed', usage_bytes: usageBytes, last_error: null };
+}
+
+/**
+ * Indexes one vector store file and records the outcome on it and on its store and batch. A file
+ * cancelled or detached meanwhile keeps that state, and whatever was indexed for it is removed.
+ */
+export async function ingestFile(deps: IngestionDeps, ref: VectorStoreFileRef, signal: AbortSignal): Promise<void> {
+  const file = await deps.store.vectorStoreFiles.get(ref.projectId, ref.fileId, { vector_store_id: ref.vectorStoreId });
+  if (file?.status !== 'in_progress') return;
+  // Chunks left by an attempt that a restart interrupted would otherwise be counted twice.
+  await deps.fileSearch.removeFile(ref.projectId, ref.vectorStoreId, ref.fileId);
+  let settled: VectorStoreFile;
+  try {
+    settled = await indexedFile(deps, file, ref, signal);
+  } catch (error) {
+    settled = { ...file, status: 'failed', last_error: failure(error) };
+  }
+  if (signal.reason === 'shutdown') return;
+  if (signal.aborted || !(await deps.store.vectorStoreFiles.updateIf(ref.projectId, settled, 'in_progress'))) {
+    await deps.fileSearch.removeFile(ref.projectId, ref.vectorStoreId, ref.fileId);
+    return;
+  }
+  await refreshVectorStore(deps.store, ref.projectId, ref.vectorStoreId);
+}
+
+/** Queues again every file a previous process left in progress, so ingestion survives a restart. */
+export async function recoverIngestion(ctx: Pick<ServiceContext, 'store' | 'ingestion'>): Promise<void> {
+  for (const ref of await ctx.store.vectorStoreFilesInProgress()) ctx.ingestion.enqueue(ref);
+}

@@ -39,8 +39,16 @@ export class EventBus {
     this.#emitter.emit(runId, { event, data } satisfies StreamEvent);
   }
 
+  /** A listener that throws is the subscriber's failure (a broken stream), never the run's. */
   subscribe(runId: string, listener: StreamListener): () => void {
-    this.#emitter.on(runId, listener);
-    return () => this.#emitter.off(runId, listener);
+    const isolated: StreamListener = (event) => {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error(`[stepwise] a subscriber of run ${runId} failed on ${event.event}`, error);
+      }
+    };
+    this.#emitter.on(runId, isolated);
+    return () => this.#emitter.off(runId, isolated);
   }
 }

@@ -41,10 +41,10 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const store = new Store(db);
   const bus = new EventBus();
   const log = (message: string, error?: unknown) => console.error(`[stepwise] ${message}`, error ?? '');
-  const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), log });
+  const fileSearch = new FileSearchIndex(db, createEmbedder(config));
+  const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), fileSearch, log });
   const queue = new RunQueue(executor, config.runConcurrency, log);
   const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
-  const fileSearch = new FileSearchIndex(db, createEmbedder(config));
   const ingestion = new IngestionQueue({ store, blobs, fileSearch }, INGESTION_CONCURRENCY, log);
   const ctx: ServiceContext = { store, clock, bus, scheduler: queue, blobs, config, fileSearch, ingestion };
   const app = createApp({ services: createServices(ctx), bus, pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });

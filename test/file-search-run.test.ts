@@ -80,7 +80,7 @@ test('a streamed file_search run passes the SDK stream checks and shows the host
   const toolTypes: string[] = [];
   stream.on('toolCallCreated', (call) => toolTypes.push(call.type));
   const run = await stream.finalRun();
-  assert.equal(run.status, 'completed');
+  assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
   assert.deepEqual(toolTypes, ['file_search']);
   const [message] = await stream.finalMessages();
   const annotation = message?.content[0]?.type === 'text' ? message.content[0].text.annotations[0] : undefined;
@@ -93,9 +93,29 @@ test('a file_search run with no vector stores answers from no passages, and a ba
   const before = h.model.requests.length;
   h.model.script({ toolCalls: [{ name: 'file_search', arguments: 'not json' }] }, { text: 'Nothing found 【3:9†ghost.txt】.' });
   const run = await h.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: bare.id }, { pollIntervalMs: 20 });
-  assert.equal(run.status, 'completed');
+  assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
   const toolMessage = h.model.requests[before + 1]!.body.messages.find((message) => message.role === 'tool');
   assert.match(String(toolMessage?.content), /No passages/);
   const [answer] = (await h.client.beta.threads.messages.list(thread.id, { run_id: run.id })).data;
   assert.deepEqual(answer?.content[0]?.type === 'text' ? answer.content[0].text.annotations : undefined, []);
+});
+
+test('the vector_stores helper on assistants and threads creates a store from the files and names it', async () => {
+  const assistant = await h.client.beta.assistants.create({
+    model: 'gpt-4o',
+    tools: [{ type: 'file_search' }],
+    tool_resources: { file_search: { vector_stores: [{ file_ids: [parisFile], metadata: { made: 'by helper' } }] } },
+  });
+  assertMatchesSpec('AssistantObject', assistant);
+  const [storeId] = assistant.tool_resources?.file_search?.vector_store_ids ?? [];
+  assert.match(storeId ?? '', /^vs_/);
+  assert.equal(Object.keys(assistant.tool_resources?.file_search ?? {}).includes('vector_stores'), false);
+  const created = await h.client.vectorStores.retrieve(storeId!);
+  assert.equal(created.file_counts.total, 1);
+  assert.deepEqual(created.metadata, { made: 'by helper' });
+
+  const thread = await h.client.beta.threads.create({ tool_resources: { file_search: { vector_stores: [{ file_ids: [parisFile] }] } } });
+  const threadStores = thread.tool_resources?.file_search?.vector_store_ids ?? [];
+  assert.equal(threadStores.length, 1);
+  assert.notEqual(threadStores[0], storeId);
 });

@@ -46,7 +46,8 @@ export async function streamRunEvents(
   };
   write = (event) => {
     if (ended) return;
-    const data = !includeResultContent && event.event.startsWith('thread.run.step.') ? withoutResultContent(event.data as RunStep) : event.data;
+    const stepObject = event.event.startsWith('thread.run.step.') && event.event !== 'thread.run.step.delta';
+    const data = stepObject && !includeResultContent ? withoutResultContent(event.data as RunStep) : event.data;
     raw.write(frame(event.event, JSON.stringify(data)));
     if (endsStream(event.event)) end();
   };

@@ -26,7 +26,7 @@ export interface ExecutorDeps {
   bus: EventBus;
   clock: Clock;
   models: ModelRegistry;
-  fileSearch?: FileSearcher;
+  fileSearch: FileSearcher;
   log: (message: string, error?: unknown) => void;
 }
 
@@ -201,8 +201,7 @@ export class RunExecutor {
     const thread = await store.threads.get(projectId, run.thread_id);
     const storeIds = vectorStoreIds(assistant, thread);
     for (const call of hosted) {
-      const searcher = fileSearch ?? { search: async () => [] };
-      results.set(call.id, await runFileSearch(searcher, store, { projectId, run, vectorStoreIds: storeIds, argumentsJson: call.arguments }));
+      results.set(call.id, await runFileSearch(fileSearch, store, { projectId, run, vectorStoreIds: storeIds, argumentsJson: call.arguments }));
     }
     return results;
   }

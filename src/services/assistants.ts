@@ -4,7 +4,8 @@ import { newId } from '../ids.js';
 import type { Assistant, CreateAssistantRequest, ModifyAssistantRequest } from '../spec/wire.js';
 import type { Page, PageQuery } from '../store/collection.js';
 import type { ServiceContext } from './context.js';
-import { checkMetadata, checkToolResources, checkTools } from './validation.js';
+import { resolveToolResources } from './tool-resources.js';
+import { checkMetadata, checkTools } from './validation.js';
 
 type Defaulted = Pick<Assistant, 'tools' | 'tool_resources' | 'metadata' | 'temperature' | 'top_p' | 'response_format'>;
 
@@ -16,7 +17,6 @@ function defaults(): Defaulted {
 function checkAssistantFields(params: ModifyAssistantRequest): void {
   checkMetadata(params.metadata);
   checkTools(params.tools);
-  checkToolResources(params.tool_resources);
 }
 
 export class Assistants {
@@ -24,6 +24,7 @@ export class Assistants {
 
   async create(projectId: string, params: CreateAssistantRequest): Promise<Assistant> {
     checkAssistantFields(params);
+    const toolResources = await resolveToolResources(this.ctx, projectId, params.tool_resources);
     const fallback = defaults();
     const assistant: Assistant = {
       id: newId('assistant'),
@@ -34,7 +35,7 @@ export class Assistants {
       model: params.model,
       instructions: params.instructions ?? null,
       tools: params.tools ?? fallback.tools,
-      tool_resources: params.tool_resources ?? fallback.tool_resources,
+      tool_resources: toolResources ?? fallback.tool_resources,
       metadata: params.metadata ?? fallback.metadata,
       temperature: params.temperature ?? fallback.temperature,
       top_p: params.top_p ?? fallback.top_p,
@@ -53,6 +54,7 @@ export class Assistants {
   async update(projectId: string, assistantId: string, params: ModifyAssistantRequest): Promise<Assistant> {
     checkAssistantFields(params);
     const assistant = await this.retrieve(projectId, assistantId);
+    params = { ...params, tool_resources: await resolveToolResources(this.ctx, projectId, params.tool_resources) };
     // A field set to null goes back to its default, as if the assistant had been created without it.
     const fallback = defaults();
     const changes = Object.entries(params)

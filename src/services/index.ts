@@ -1,11 +1,13 @@
 import { Assistants } from './assistants.js';
 import type { ServiceContext } from './context.js';
+import { FileBatches } from './file-batches.js';
 import { Files } from './files.js';
 import { Messages } from './messages.js';
 import { Runs } from './runs.js';
 import { Steps } from './steps.js';
 import { Threads } from './threads.js';
 import { Uploads } from './uploads.js';
+import { VectorStoreFiles } from './vector-store-files.js';
 import { VectorStores } from './vector-stores.js';
 
 export interface Services {
@@ -17,6 +19,8 @@ export interface Services {
   files: Files;
   uploads: Uploads;
   vectorStores: VectorStores;
+  vectorStoreFiles: VectorStoreFiles;
+  fileBatches: FileBatches;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -29,5 +33,7 @@ export function createServices(ctx: ServiceContext): Services {
     files: new Files(ctx),
     uploads: new Uploads(ctx),
     vectorStores: new VectorStores(ctx),
+    vectorStoreFiles: new VectorStoreFiles(ctx),
+    fileBatches: new FileBatches(ctx),
   };
 }

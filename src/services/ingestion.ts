@@ -15,7 +15,9 @@ function failure(error: unknown): NonNullable<VectorStoreFile['last_error']> {
   return { code: 'server_error', message: `The file could not be indexed: ${error instanceof Error ? error.message : String(error)}` };
 }
 
-async function indexedFile(deps: IngestionDeps, file: VectorStoreFile, ref: VectorStoreFileRef, signal: AbortSignal): Promise<VectorStoreFile> {
+type Outcome = Pick<VectorStoreFile, 'status' | 'usage_bytes' | 'last_error'>;
+
+async function indexed(deps: IngestionDeps, file: VectorStoreFile, ref: VectorStoreFileRef, signal: AbortSignal): Promise<Outcome> {
   const meta = await deps.store.files.get(ref.projectId, ref.fileId);
   if (!meta) throw new IngestionError('invalid_file', `The file ${ref.fileId} no longer exists.`);
   const bytes = Buffer.concat(await deps.blobs.read(`files/${ref.fileId}`).toArray());
@@ -29,7 +31,17 @@ async function indexedFile(deps: IngestionDeps, file: VectorStoreFile, ref: Vect
     chunking: strategy ? { maxChunkSizeTokens: strategy.max_chunk_size_tokens, chunkOverlapTokens: strategy.chunk_overlap_tokens } : AUTO_CHUNKING,
     signal,
   });
-  return { ...file, status: 'completed', usage_bytes: usageBytes, last_error: null };
+  return { status: 'completed', usage_bytes: usageBytes, last_error: null };
+}
+
+/** Records the outcome on the file as it is now (its attributes may have changed meanwhile); false when it is no longer in progress. */
+function record(deps: IngestionDeps, ref: VectorStoreFileRef, outcome: Outcome): Promise<boolean> {
+  return deps.store.transaction(async (trx) => {
+    const current = await trx.vectorStoreFiles.get(ref.projectId, ref.fileId, { vector_store_id: ref.vectorStoreId });
+    if (current?.status !== 'in_progress') return false;
+    await trx.vectorStoreFiles.update(ref.projectId, { ...current, ...outcome });
+    return true;
+  });
 }
 
 /**
@@ -39,16 +51,14 @@ async function indexedFile(deps: IngestionDeps, file: VectorStoreFile, ref: Vect
 export async function ingestFile(deps: IngestionDeps, ref: VectorStoreFileRef, signal: AbortSignal): Promise<void> {
   const file = await deps.store.vectorStoreFiles.get(ref.projectId, ref.fileId, { vector_store_id: ref.vectorStoreId });
   if (file?.status !== 'in_progress') return;
-  // Chunks left by an attempt that a restart interrupted would otherwise be counted twice.
-  await deps.fileSearch.removeFile(ref.projectId, ref.vectorStoreId, ref.fileId);
-  let settled: VectorStoreFile;
+  let outcome: Outcome;
   try {
-    settled = await indexedFile(deps, file, ref, signal);
+    outcome = await indexed(deps, file, ref, signal);
   } catch (error) {
-    settled = { ...file, status: 'failed', last_error: failure(error) };
+    outcome = { status: 'failed', usage_bytes: 0, last_error: failure(error) };
   }
   if (signal.reason === 'shutdown') return;
-  if (signal.aborted || !(await deps.store.vectorStoreFiles.updateIf(ref.projectId, settled, 'in_progress'))) {
+  if (signal.aborted || !(await record(deps, ref, outcome))) {
     await deps.fileSearch.removeFile(ref.projectId, ref.vectorStoreId, ref.fileId);
     return;
   }

@@ -18,6 +18,7 @@ import type { ServiceContext } from './context.js';
 import { insertMessages } from './messages.js';
 import { activeRun, isTerminal } from './run-status.js';
 import { insertThread } from './threads.js';
+import { resolveToolResources } from './tool-resources.js';
 import { checkMetadata, checkTools } from './validation.js';
 
 type RunOptions = Omit<CreateRunRequest, 'assistant_id' | 'additional_messages' | 'stream'>;
@@ -105,13 +106,11 @@ export class Runs {
   async createThreadAndRun(projectId: string, params: CreateThreadAndRunRequest, runId = newId('run')): Promise<{ thread: Thread; run: Run }> {
     const assistant = await this.#assistant(projectId, params.assistant_id);
     const createdAt = unixSeconds(this.ctx.clock);
-    const { thread: threadParams = {}, tool_resources: toolResources, ...runParams } = params;
+    const { thread: threadParams = {}, tool_resources: runToolResources, ...runParams } = params;
+    // Resources given beside the thread are the thread's, as if given inside it.
+    const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const { thread, run } = await this.ctx.store.transaction(async (store) => {
-      const created = await insertThread(store, projectId, threadParams, createdAt, 'thread.');
-      if (toolResources) {
-        created.tool_resources = toolResources;
-        await store.threads.update(projectId, created);
-      }
+      const created = await insertThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
       const newRun = this.#newRun(runId, created.id, assistant, runParams, createdAt);
       await store.runs.insert(projectId, newRun);
       return { thread: created, run: newRun };

@@ -6,12 +6,12 @@ import type { Store } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 import { insertMessages } from './messages.js';
 import { activeRun } from './run-status.js';
-import { checkMetadata, checkToolResources } from './validation.js';
+import { resolveToolResources } from './tool-resources.js';
+import { checkMetadata } from './validation.js';
 
-/** Creates a thread and its initial messages; call inside a transaction. */
+/** Creates a thread and its initial messages; call inside a transaction, with tool resources resolved. */
 export async function insertThread(store: Store, projectId: string, params: CreateThreadRequest, createdAt: number, param = ''): Promise<Thread> {
   checkMetadata(params.metadata, `${param}metadata`);
-  checkToolResources(params.tool_resources, `${param}tool_resources`);
   const thread: Thread = {
     id: newId('thread'),
     object: 'thread',
@@ -27,8 +27,10 @@ export async function insertThread(store: Store, projectId: string, params: Crea
 export class Threads {
   constructor(readonly ctx: ServiceContext) {}
 
-  create(projectId: string, params: CreateThreadRequest): Promise<Thread> {
-    return this.ctx.store.transaction((store) => insertThread(store, projectId, params, unixSeconds(this.ctx.clock)));
+  async create(projectId: string, params: CreateThreadRequest): Promise<Thread> {
+    checkMetadata(params.metadata);
+    const resolved = { ...params, tool_resources: await resolveToolResources(this.ctx, projectId, params.tool_resources) };
+    return this.ctx.store.transaction((store) => insertThread(store, projectId, resolved, unixSeconds(this.ctx.clock)));
   }
 
   async retrieve(projectId: string, threadId: string): Promise<Thread> {
@@ -39,11 +41,11 @@ export class Threads {
 
   async update(projectId: string, threadId: string, params: ModifyThreadRequest): Promise<Thread> {
     checkMetadata(params.metadata);
-    checkToolResources(params.tool_resources);
     const thread = await this.retrieve(projectId, threadId);
+    const toolResources = await resolveToolResources(this.ctx, projectId, params.tool_resources);
     // Null clears a field to what create gives when it is left out.
     if (params.metadata !== undefined) thread.metadata = params.metadata ?? {};
-    if (params.tool_resources !== undefined) thread.tool_resources = params.tool_resources ?? {};
+    if (toolResources !== undefined) thread.tool_resources = toolResources ?? {};
     return this.ctx.store.threads.update(projectId, thread);
   }
 

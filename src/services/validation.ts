@@ -32,10 +32,3 @@ export function checkTools(tools: readonly { type: string; function?: { name: st
     }
   });
 }
-
-/** The `vector_stores` helper needs the vector-store API, which this server does not have yet. */
-export function checkToolResources(toolResources: { file_search?: object } | null | undefined, param = 'tool_resources'): void {
-  if (toolResources?.file_search && 'vector_stores' in toolResources.file_search) {
-    throw invalidRequest('Creating vector stores through tool_resources.file_search.vector_stores is not supported by this server yet.', `${param}.file_search.vector_stores`, 'unsupported_parameter');
-  }
-}

@@ -1,7 +1,7 @@
 import type { VectorStore, VectorStoreFileBatch } from '../spec/wire.js';
 import type { StatusTally, Store } from '../store/store.js';
 
-export type FileCounts = VectorStore['file_counts'];
+type FileCounts = VectorStore['file_counts'];
 
 export function noFiles(): FileCounts {
   return { in_progress: 0, completed: 0, failed: 0, cancelled: 0, total: 0 };

@@ -30,6 +30,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  // The vec0 tables that file_search created at run time, one per embedding size (chunk_vectors_N).
+  const { rows } = await sql<{ name: string }>`
+    SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'chunk_vectors_[0-9]*' AND sql LIKE 'CREATE VIRTUAL TABLE%'`.execute(db);
+  for (const { name } of rows) await sql`DROP TABLE ${sql.table(name)}`.execute(db);
   await sql`DROP TABLE chunks_fts`.execute(db);
   await db.schema.dropTable('chunks').execute();
 }

@@ -1,10 +1,11 @@
-import type { Insertable, Kysely } from 'kysely';
+import { type Insertable, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Embedder } from '../../providers/embeddings.js';
 import type { ChunkRow, Database } from '../../store/schema.js';
 import { type ChunkingOptions, chunkText } from './chunk.js';
 import { extractText, IngestionError } from './extract.js';
 import { fuseRankings } from './fusion.js';
 import { keywordQuery, keywordRanking, type Ranking, type SearchScope, vectorBlob, vectorRanking } from './rankings.js';
+import { addVectors, removeVectors } from './vector-tables.js';
 
 export { AUTO_CHUNKING, type ChunkingOptions, chunkingViolation } from './chunk.js';
 export { extractText, IngestionError, type IngestionErrorCode } from './extract.js';
@@ -24,6 +25,7 @@ export interface SearchInput extends SearchScope {
   maxResults: number;
   /** 0..1: hits scoring below it are dropped. */
   scoreThreshold: number;
+  signal?: AbortSignal;
 }
 
 export interface SearchHit {
@@ -39,6 +41,12 @@ export interface SearchHit {
 const RANKING_DEPTH = 100;
 // Rows per INSERT, under SQLite's limit on bound parameters.
 const INSERT_BATCH = 500;
+
+/** The chunks (as `chunks c`) of one store, or of one file in it. */
+function chunksOf(projectId: string, vectorStoreId: string, fileId?: string) {
+  const file = fileId === undefined ? sql`` : sql`AND c.file_id = ${fileId}`;
+  return sql`c.project_id = ${projectId} AND c.vector_store_id = ${vectorStoreId} ${file}`;
+}
 
 /**
  * file_search's retrieval: files become chunks (text, FTS5 entry, and an embedding when a model is
@@ -65,22 +73,24 @@ export class FileSearchIndex {
       token_count: piece.tokens,
       embedding: vectors ? vectorBlob(vectors[index]!) : null,
     }));
+    const fileChunks = chunksOf(input.projectId, input.vectorStoreId, input.fileId);
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('chunks').where('project_id', '=', input.projectId).where('vector_store_id', '=', input.vectorStoreId).where('file_id', '=', input.fileId).execute();
+      await this.#delete(trx, fileChunks);
       for (let start = 0; start < rows.length; start += INSERT_BATCH) {
         await trx.insertInto('chunks').values(rows.slice(start, start + INSERT_BATCH)).execute();
       }
+      if (vectors?.[0]) await addVectors(trx, vectors[0].length, fileChunks);
     });
     const usageBytes = rows.reduce((sum, row) => sum + Buffer.byteLength(row.text) + (row.embedding?.byteLength ?? 0), 0);
     return { chunks: rows.length, usageBytes };
   }
 
   async removeFile(projectId: string, vectorStoreId: string, fileId: string): Promise<void> {
-    await this.db.deleteFrom('chunks').where('project_id', '=', projectId).where('vector_store_id', '=', vectorStoreId).where('file_id', '=', fileId).execute();
+    await this.db.transaction().execute((trx) => this.#delete(trx, chunksOf(projectId, vectorStoreId, fileId)));
   }
 
   async removeStore(projectId: string, vectorStoreId: string): Promise<void> {
-    await this.db.deleteFrom('chunks').where('project_id', '=', projectId).where('vector_store_id', '=', vectorStoreId).execute();
+    await this.db.transaction().execute((trx) => this.#delete(trx, chunksOf(projectId, vectorStoreId)));
   }
 
   /** A file's chunk texts, in document order. */
@@ -103,8 +113,10 @@ export class FileSearchIndex {
     const match = keywordQuery(input.query);
     if (match) rankings.push(await keywordRanking(this.db, input, match, RANKING_DEPTH));
     if (this.embedder && input.query.trim()) {
-      const [vector] = await this.embedder.embed([input.query]);
-      if (vector) rankings.push(await vectorRanking(this.db, input, vector, RANKING_DEPTH));
+      const [vector] = await this.embedder.embed([input.query], input.signal);
+      const ranking = vector ? await vectorRanking(this.db, input, vector, RANKING_DEPTH) : [];
+      // Empty only where no chunk in scope has an embedding (indexed without a model): nothing was compared.
+      if (ranking.length) rankings.push(ranking);
     }
     const fused = fuseRankings(rankings)
       .filter((hit) => hit.score >= input.scoreThreshold)
@@ -120,6 +132,11 @@ export class FileSearchIndex {
       const row = byId.get(id);
       return row ? [{ vectorStoreId: row.vector_store_id, fileId: row.file_id, chunkIndex: row.chunk_index, text: row.text, score }] : [];
     });
+  }
+
+  async #delete(trx: Kysely<Database>, condition: RawBuilder<unknown>): Promise<void> {
+    await removeVectors(trx, condition);
+    await sql`DELETE FROM chunks AS c WHERE ${condition}`.execute(trx);
   }
 
   async #embed(texts: string[], signal: AbortSignal | undefined): Promise<number[][] | undefined> {

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../store/schema.js';
+import { nearestVectors } from './vector-tables.js';
 
 /** Which chunks a search may return. */
 export interface SearchScope {
@@ -9,8 +10,11 @@ export interface SearchScope {
   fileIds?: string[];
 }
 
-/** Chunk ids, best first. */
-export type Ranking = number[];
+/**
+ * Chunks, best first. `relevance` (0..1) is what the ranking knows of a chunk's absolute fit:
+ * cosine similarity for vectors; keyword ranks carry none of their own (bm25 is unbounded), so 1.
+ */
+export type Ranking = { id: number; relevance: number }[];
 
 // Keeps a pathological query (a pasted document) from becoming a huge FTS expression.
 const MAX_QUERY_TERMS = 64;
@@ -31,9 +35,11 @@ export function keywordQuery(query: string): string | undefined {
   return words.length ? words.map((word) => `"${word}"`).join(' OR ') : undefined;
 }
 
-function scopeCondition(scope: SearchScope) {
-  const files = scope.fileIds ? sql`AND c.file_id IN (${sql.join(scope.fileIds)})` : sql``;
-  return sql`c.project_id = ${scope.projectId} AND c.vector_store_id IN (${sql.join(scope.vectorStoreIds)}) ${files}`;
+/** The scope as a condition on columns named as in `chunks` and the vec0 tables, under `prefix`. */
+function scopeCondition(scope: SearchScope, prefix = 'c.') {
+  const column = (name: string) => sql.ref(`${prefix}${name}`);
+  const files = scope.fileIds ? sql`AND ${column('file_id')} IN (${sql.join(scope.fileIds)})` : sql``;
+  return sql`${column('project_id')} = ${scope.projectId} AND ${column('vector_store_id')} IN (${sql.join(scope.vectorStoreIds)}) ${files}`;
 }
 
 /** Chunks matching any query word, by BM25 (SQLite's bm25() is lower for better matches). */
@@ -42,18 +48,11 @@ export async function keywordRanking(db: Kysely<Database>, scope: SearchScope, m
     SELECT c.id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
     WHERE chunks_fts MATCH ${match} AND ${scopeCondition(scope)}
     ORDER BY bm25(chunks_fts), c.id LIMIT ${depth}`.execute(db);
-  return rows.map((row) => row.id);
+  return rows.map((row) => ({ id: row.id, relevance: 1 }));
 }
 
-/**
- * Chunks nearest the query vector by exact cosine distance. Chunks embedded with a vector of
- * another size (another model) cannot be compared and are left out.
- */
+/** Chunks nearest the query vector by exact cosine distance. */
 export async function vectorRanking(db: Kysely<Database>, scope: SearchScope, vector: number[], depth: number): Promise<Ranking> {
-  const blob = vectorBlob(vector);
-  const { rows } = await sql<{ id: number }>`
-    SELECT c.id FROM chunks c
-    WHERE ${scopeCondition(scope)} AND c.embedding IS NOT NULL AND length(c.embedding) = ${blob.byteLength}
-    ORDER BY vec_distance_cosine(c.embedding, ${blob}), c.id LIMIT ${depth}`.execute(db);
-  return rows.map((row) => row.id);
+  const neighbours = await nearestVectors(db, Float32Array.from(vector), scopeCondition(scope, ''), depth);
+  return neighbours.map(({ id, distance }) => ({ id, relevance: Math.min(1, Math.max(0, 1 - distance)) }));
 }

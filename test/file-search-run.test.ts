@@ -119,3 +119,23 @@ test('the vector_stores helper on assistants and threads creates a store from th
   assert.equal(threadStores.length, 1);
   assert.notEqual(threadStores[0], storeId);
 });
+
+test('files attached to a message for file_search are indexed in the thread vector store and found by the run', async () => {
+  const manual = (await h.client.files.create({ file: await toFile(Buffer.from('The coffee machine manual says: descale it every 40 days with citric acid.'), 'manual.txt'), purpose: 'assistants' })).id;
+  const searcher = await h.client.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'file_search' }] });
+  const thread = await h.client.beta.threads.create();
+  await assert.rejects(
+    h.client.beta.threads.messages.create(thread.id, { role: 'user', content: 'x', attachments: [{ file_id: 'file-missing', tools: [{ type: 'file_search' }] }] }),
+    (error: unknown) => (error as { status?: number; param?: string }).status === 404 && (error as { param?: string }).param === 'attachments[0].file_id',
+  );
+  await h.client.beta.threads.messages.create(thread.id, { role: 'user', content: 'How often do I descale?', attachments: [{ file_id: manual, tools: [{ type: 'file_search' }] }] });
+  const [threadStore] = (await h.client.beta.threads.retrieve(thread.id)).tool_resources?.file_search?.vector_store_ids ?? [];
+  assert.match(threadStore ?? '', /^vs_/);
+
+  h.model.script({ toolCalls: [{ name: 'file_search', arguments: '{"query":"descale"}' }] }, { text: 'Every 40 days 【0:0†manual.txt】.' });
+  const run = await h.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: searcher.id }, { pollIntervalMs: 20 });
+  assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+  const [answer] = (await h.client.beta.threads.messages.list(thread.id, { run_id: run.id })).data;
+  const annotation = answer?.content[0]?.type === 'text' ? answer.content[0].text.annotations[0] : undefined;
+  assert.equal(annotation?.type === 'file_citation' ? annotation.file_citation.file_id : undefined, manual);
+});

@@ -110,6 +110,25 @@ describe('files', () => {
     assert.match(body.error.message, /multipart\/form-data/);
   });
 
+  test('malformed or overfull forms answer 400 with the OpenAI error object', async () => {
+    const truncated = await fetch(`${h.stepwise.url}/files`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
+      body: '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc',
+    });
+    const twoFiles = new FormData();
+    twoFiles.append('purpose', 'assistants');
+    twoFiles.append('file', new Blob(['a']), 'a.txt');
+    twoFiles.append('file', new Blob(['b']), 'b.txt');
+    const unknownField = new FormData();
+    unknownField.append('purpose', 'assistants');
+    unknownField.append('colour', 'blue');
+    for (const response of [truncated, await postForm(h.stepwise.url, twoFiles), await postForm(h.stepwise.url, unknownField)]) {
+      assert.equal(response.status, 400);
+      assert.equal(((await response.json()) as { error: { type: string } }).error.type, 'invalid_request_error');
+    }
+  });
+
   test('expires_after sets expires_at, and out-of-range seconds are refused', async () => {
     const file = await h.client.files.create({ file: await toFile(Buffer.from('x'), 'a.txt'), purpose: 'assistants', expires_after: { anchor: 'created_at', seconds: 7200 } });
     assertMatchesSpec('OpenAIFile', file);
@@ -138,8 +157,8 @@ describe('files', () => {
       for (const name of ['a.txt', 'b.txt', 'c.txt']) made.push(await isolated.client.files.create({ file: await toFile(Buffer.from(name), name), purpose: 'assistants' }));
       const image = await isolated.client.files.create({ file: await toFile(Buffer.from('png'), 'i.png'), purpose: 'vision' });
 
+      assertMatchesSpec('ListFilesResponse', await (await isolated.client.files.list().asResponse()).json());
       const all = await isolated.client.files.list();
-      assertMatchesSpec('ListFilesResponse', all.body);
       assert.deepEqual(all.data.map((f) => f.id), [image.id, ...made.map((f) => f.id).reverse()]);
 
       const vision = await isolated.client.files.list({ purpose: 'vision' });
@@ -155,6 +174,18 @@ describe('files', () => {
       const everything = [];
       for await (const file of isolated.client.files.list({ limit: 1 })) everything.push(file.id);
       assert.equal(everything.length, 4);
+    } finally {
+      await isolated.close();
+    }
+  });
+
+  test('list returns up to 10000 files by default, beyond the 20 of other lists', async () => {
+    const isolated = await startHarness();
+    try {
+      for (let i = 0; i < 25; i++) await isolated.client.files.create({ file: await toFile(Buffer.from(String(i)), `${i}.txt`), purpose: 'assistants' });
+      const page = await isolated.client.files.list();
+      assert.equal(page.data.length, 25);
+      assert.equal(page.has_more, false);
     } finally {
       await isolated.close();
     }

@@ -170,7 +170,7 @@ export class RunExecutor {
     const usage = reported ?? estimateUsage(prompt, output.outputText);
 
     if (output.toolCalls.length > 0) {
-      const step = await output.recordToolCalls(await this.#runHostedTools(recorder, output.toolCalls));
+      const step = await output.recordToolCalls(await this.#runHostedTools(recorder, output.toolCalls, signal));
       const clientCalls = output.toolCalls.filter((call) => !call.serverSide);
       if (clientCalls.length === 0) {
         await recorder.closeStep(step, 'completed', { usage });
@@ -191,7 +191,7 @@ export class RunExecutor {
   }
 
   /** Runs the calls Stepwise answers itself (file_search) and returns their results by call id. */
-  async #runHostedTools(recorder: RunRecorder, calls: readonly StreamedToolCall[]): Promise<Map<string, FileSearchToolCall['file_search']>> {
+  async #runHostedTools(recorder: RunRecorder, calls: readonly StreamedToolCall[], signal: AbortSignal): Promise<Map<string, FileSearchToolCall['file_search']>> {
     const results = new Map<string, FileSearchToolCall['file_search']>();
     const hosted = calls.filter((call) => call.serverSide);
     if (hosted.length === 0) return results;
@@ -201,7 +201,7 @@ export class RunExecutor {
     const thread = await store.threads.get(projectId, run.thread_id);
     const storeIds = vectorStoreIds(assistant, thread);
     for (const call of hosted) {
-      results.set(call.id, await runFileSearch(fileSearch, store, { projectId, run, vectorStoreIds: storeIds, argumentsJson: call.arguments }));
+      results.set(call.id, await runFileSearch(fileSearch, store, { projectId, run, vectorStoreIds: storeIds, argumentsJson: call.arguments, signal }));
     }
     return results;
   }

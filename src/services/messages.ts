@@ -4,6 +4,7 @@ import { newId } from '../ids.js';
 import type { CreateMessageRequest, Message, MessageContent, ModifyMessageRequest } from '../spec/wire.js';
 import type { Page, PageQuery } from '../store/collection.js';
 import type { Store } from '../store/store.js';
+import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { ServiceContext } from './context.js';
 import { activeRun } from './run-status.js';
 import { checkMetadata } from './validation.js';
@@ -50,8 +51,10 @@ export class Messages {
     await this.#thread(projectId, threadId);
     const running = await activeRun(this.ctx.store, projectId, threadId);
     if (running) throw invalidRequest(`Can't add messages to ${threadId} while a run ${running.id} is active.`);
-    const message = messageFromRequest(threadId, params, unixSeconds(this.ctx.clock));
-    return this.ctx.store.messages.insert(projectId, message);
+    const searchFiles = await fileSearchAttachments(this.ctx, projectId, [params]);
+    const message = await this.ctx.store.messages.insert(projectId, messageFromRequest(threadId, params, unixSeconds(this.ctx.clock)));
+    await indexInThreadVectorStore(this.ctx, projectId, threadId, searchFiles);
+    return message;
   }
 
   async retrieve(projectId: string, threadId: string, messageId: string): Promise<Message> {

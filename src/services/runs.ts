@@ -14,6 +14,7 @@ import type {
 } from '../spec/wire.js';
 import type { Page, PageQuery } from '../store/collection.js';
 import type { Store } from '../store/store.js';
+import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { ServiceContext } from './context.js';
 import { insertMessages } from './messages.js';
 import { activeRun, isTerminal } from './run-status.js';
@@ -94,12 +95,14 @@ export class Runs {
     const assistant = await this.#assistant(projectId, params.assistant_id);
     const createdAt = unixSeconds(this.ctx.clock);
     const run = this.#newRun(runId, threadId, assistant, params, createdAt);
+    const searchFiles = await fileSearchAttachments(this.ctx, projectId, params.additional_messages ?? [], 'additional_messages');
     await this.ctx.store.transaction(async (store) => {
       const running = await activeRun(store, projectId, threadId);
       if (running) throw invalidRequest(`Thread ${threadId} already has an active run ${running.id}.`);
       await insertMessages(store, projectId, threadId, params.additional_messages ?? [], createdAt, 'additional_messages');
       await store.runs.insert(projectId, run);
     });
+    await indexInThreadVectorStore(this.ctx, projectId, threadId, searchFiles);
     return this.#announce(projectId, run);
   }
 
@@ -109,13 +112,15 @@ export class Runs {
     const { thread: threadParams = {}, tool_resources: runToolResources, ...runParams } = params;
     // Resources given beside the thread are the thread's, as if given inside it.
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
+    const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
     const { thread, run } = await this.ctx.store.transaction(async (store) => {
       const created = await insertThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
       const newRun = this.#newRun(runId, created.id, assistant, runParams, createdAt);
       await store.runs.insert(projectId, newRun);
       return { thread: created, run: newRun };
     });
-    this.ctx.bus.publish(run.id, 'thread.created', thread);
+    await indexInThreadVectorStore(this.ctx, projectId, thread.id, searchFiles);
+    this.ctx.bus.publish(run.id, 'thread.created', (await this.ctx.store.threads.get(projectId, thread.id)) ?? thread);
     return { thread, run: this.#announce(projectId, run) };
   }
 

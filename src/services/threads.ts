@@ -3,6 +3,7 @@ import { notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { CreateThreadRequest, ModifyThreadRequest, Thread } from '../spec/wire.js';
 import type { Store } from '../store/store.js';
+import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { ServiceContext } from './context.js';
 import { insertMessages } from './messages.js';
 import { activeRun } from './run-status.js';
@@ -29,8 +30,11 @@ export class Threads {
 
   async create(projectId: string, params: CreateThreadRequest): Promise<Thread> {
     checkMetadata(params.metadata);
+    const searchFiles = await fileSearchAttachments(this.ctx, projectId, params.messages ?? [], 'messages');
     const resolved = { ...params, tool_resources: await resolveToolResources(this.ctx, projectId, params.tool_resources) };
-    return this.ctx.store.transaction((store) => insertThread(store, projectId, resolved, unixSeconds(this.ctx.clock)));
+    const thread = await this.ctx.store.transaction((store) => insertThread(store, projectId, resolved, unixSeconds(this.ctx.clock)));
+    await indexInThreadVectorStore(this.ctx, projectId, thread.id, searchFiles);
+    return this.retrieve(projectId, thread.id);
   }
 
   async retrieve(projectId: string, threadId: string): Promise<Thread> {

@@ -20,6 +20,9 @@ interface Form<T> {
 const FILE_FORM_FIELDS = ['purpose', 'expires_after[anchor]', 'expires_after[seconds]'];
 const FILES_MAX_LIMIT = 10000;
 
+/** Busboy reports a malformed body with plain errors, told apart only by their messages. */
+const MALFORMED_MULTIPART = /boundary not found|boundary required|unexpected end of multipart data/i;
+
 /**
  * Reads a multipart form, streaming its file (sent as `fileField`) through `onFile`. The parser's
  * size limit sits one byte above ours, so our own check, not a silent truncation, sees oversize data.
@@ -28,10 +31,15 @@ async function readForm<T>(request: FastifyRequest, fileField: string, textField
   if (!request.isMultipart()) throw invalidRequest(`This endpoint expects a multipart/form-data body with the file in a '${fileField}' field.`);
   const fields: Record<string, string> = {};
   let file: T | undefined;
-  for await (const part of request.parts({ limits: { fileSize: maxFileBytes + 1, files: 1 } })) {
-    if (part.type === 'file' && part.fieldname === fileField) file = await onFile(part);
-    else if (part.type === 'field' && textFields.includes(part.fieldname)) fields[part.fieldname] = String(part.value);
-    else throw invalidRequest(`Unrecognized request argument supplied: ${part.fieldname}`, part.fieldname);
+  try {
+    for await (const part of request.parts({ limits: { fileSize: maxFileBytes + 1, files: 1 } })) {
+      if (part.type === 'file' && part.fieldname === fileField) file = await onFile(part);
+      else if (part.type === 'field' && textFields.includes(part.fieldname)) fields[part.fieldname] = String(part.value);
+      else throw invalidRequest(`Unrecognized request argument supplied: ${part.fieldname}`, part.fieldname);
+    }
+  } catch (error) {
+    if (error instanceof Error && MALFORMED_MULTIPART.test(error.message)) throw invalidRequest(`The multipart/form-data body is malformed: ${error.message}.`);
+    throw error;
   }
   if (file === undefined) throw invalidRequest(`Missing required parameter: '${fileField}'.`, fileField);
   return { fields, file };

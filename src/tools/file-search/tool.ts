@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
 import type { Assistant, FileCitation, FileSearchToolCall, Run, Thread, Tool } from '../../spec/wire.js';
 import type { Store } from '../../store/store.js';
@@ -53,12 +54,29 @@ function queryOf(argumentsJson: string): string {
   return argumentsJson;
 }
 
+const INGESTION_WAIT_MS = 60_000;
+const INGESTION_POLL_MS = 50;
+
+/**
+ * Files attached just before a run (message attachments, a new store) may still be indexing; the
+ * search waits for them, for a bounded time, so that the answer does not miss them.
+ */
+async function indexingDone(store: Store, projectId: string, vectorStoreIds: string[], signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + INGESTION_WAIT_MS;
+  for (const vectorStoreId of vectorStoreIds) {
+    while (Date.now() < deadline && (await store.vectorStoreFiles.all(projectId, { vector_store_id: vectorStoreId, status: 'in_progress' })).length > 0) {
+      await sleep(INGESTION_POLL_MS, undefined, { signal });
+    }
+  }
+}
+
 /** Runs one file_search call of the model and returns it as the step records it. */
 export async function runFileSearch(
   searcher: FileSearcher,
   store: Store,
-  input: { projectId: string; run: Run; vectorStoreIds: string[]; argumentsJson: string },
+  input: { projectId: string; run: Run; vectorStoreIds: string[]; argumentsJson: string; signal: AbortSignal },
 ): Promise<FileSearchToolCall['file_search']> {
+  await indexingDone(store, input.projectId, input.vectorStoreIds, input.signal);
   const tool = fileSearchTool(input.run);
   const scoreThreshold = tool?.file_search?.ranking_options?.score_threshold ?? 0;
   const hits = input.vectorStoreIds.length === 0

@@ -42,9 +42,9 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const bus = new EventBus();
   const log = (message: string, error?: unknown) => console.error(`[stepwise] ${message}`, error ?? '');
   const fileSearch = new FileSearchIndex(db, createEmbedder(config));
-  const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), fileSearch, log });
-  const queue = new RunQueue(executor, config.runConcurrency, log);
   const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
+  const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), fileSearch, blobs, log });
+  const queue = new RunQueue(executor, config.runConcurrency, log);
   const ingestion = new IngestionQueue({ store, blobs, fileSearch }, INGESTION_CONCURRENCY, log);
   const ctx: ServiceContext = { store, clock, bus, scheduler: queue, blobs, config, fileSearch, ingestion };
   const app = createApp({ services: createServices(ctx), bus, pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });

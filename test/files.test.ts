@@ -58,6 +58,13 @@ describe('files', () => {
     assert.equal(await (await h.client.files.content(file.id)).text(), 'line one\nline two ünïcode');
   });
 
+  test('a non-ASCII name is kept exactly and downloads with an ASCII fallback', async () => {
+    const file = await upload('cv', 'résumé final.txt');
+    assert.equal(file.filename, 'résumé final.txt');
+    const disposition = (await h.client.files.content(file.id)).headers.get('content-disposition');
+    assert.equal(disposition, `attachment; filename="r_sum_ final.txt"; filename*=UTF-8''r%C3%A9sum%C3%A9%20final.txt`);
+  });
+
   test('retrieve returns what create returned', async () => {
     const file = await upload('retrieve me');
     assert.deepEqual(await h.client.files.retrieve(file.id), file);
@@ -123,9 +130,12 @@ describe('files', () => {
     const unknownField = new FormData();
     unknownField.append('purpose', 'assistants');
     unknownField.append('colour', 'blue');
-    for (const response of [truncated, await postForm(h.stepwise.url, twoFiles), await postForm(h.stepwise.url, unknownField)]) {
+    const expected = [/malformed/, /too many parts/, /Unrecognized request argument supplied: colour/];
+    for (const [index, response] of [truncated, await postForm(h.stepwise.url, twoFiles), await postForm(h.stepwise.url, unknownField)].entries()) {
       assert.equal(response.status, 400);
-      assert.equal(((await response.json()) as { error: { type: string } }).error.type, 'invalid_request_error');
+      const { error } = (await response.json()) as { error: { type: string; message: string } };
+      assert.equal(error.type, 'invalid_request_error');
+      assert.match(error.message, expected[index]!);
     }
   });
 

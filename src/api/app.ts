@@ -40,7 +40,7 @@ function toApiError(error: FastifyError | ApiError, app: FastifyInstance): ApiEr
     // @fastify/multipart's limits (POST /files, upload parts).
     case 'FST_REQ_FILE_TOO_LARGE':
       return new ApiError(413, 'The uploaded file is too large.', 'invalid_request_error', null, 'file_too_large');
-
+    case 'FST_FILES_LIMIT':
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return invalidRequest('The multipart form has too many parts. Send one file and its fields.');

@@ -14,16 +14,23 @@ export interface PromptInput {
   steps: RunStep[];
   /** Most prompt tokens this call may use: what is left of `max_prompt_tokens`, or the context window. */
   budget: number;
+  /** `image_file` parts' files as data URLs, by file id. */
+  images: ReadonlyMap<string, string>;
   /** The tools as the model sees them, counted against the budget. */
   toolsJson: string;
 }
 
-function userContent(message: Message): string | ChatCompletionContentPart[] {
+function userContent(message: Message, images: ReadonlyMap<string, string>): string | ChatCompletionContentPart[] {
   const parts: ChatCompletionContentPart[] = [];
   for (const part of message.content) {
     if (part.type === 'text') parts.push({ type: 'text', text: part.text.value });
     else if (part.type === 'image_url') parts.push({ type: 'image_url', image_url: { url: part.image_url.url, ...(part.image_url.detail && { detail: part.image_url.detail }) } });
-    // image_file parts need the files API; they are left out of the prompt until it exists.
+    else if (part.type === 'image_file') {
+      const url = images.get(part.image_file.file_id);
+      // A deleted image file leaves a note: the model should know something was shown.
+      if (url) parts.push({ type: 'image_url', image_url: { url, ...(part.image_file.detail && { detail: part.image_file.detail }) } });
+      else parts.push({ type: 'text', text: `[image ${part.image_file.file_id} is no longer available]` });
+    }
   }
   if (parts.every((part) => part.type === 'text')) return parts.map((part) => (part.type === 'text' ? part.text : '')).join('\n');
   return parts;
@@ -33,9 +40,9 @@ function assistantText(message: Message): string {
   return message.content.map((part) => (part.type === 'text' ? part.text.value : '')).join('\n');
 }
 
-function threadMessage(message: Message): ChatMessage {
+function threadMessage(message: Message, images: ReadonlyMap<string, string>): ChatMessage {
   if (message.role === 'assistant') return { role: 'assistant', content: assistantText(message) };
-  return { role: 'user', content: userContent(message) };
+  return { role: 'user', content: userContent(message, images) };
 }
 
 /** This run's own work so far, in order: its messages, and its tool calls with their outputs. */
@@ -79,7 +86,7 @@ export function buildPrompt(input: PromptInput): ChatMessage[] {
   const { run, messages, steps } = input;
   const system = systemPrompt(run);
   const messagesById = new Map(messages.map((message) => [message.id, message]));
-  let history = messages.filter((message) => message.run_id !== run.id).map(threadMessage);
+  let history = messages.filter((message) => message.run_id !== run.id).map((message) => threadMessage(message, input.images));
   const strategy = run.truncation_strategy;
   if (strategy?.type === 'last_messages' && strategy.last_messages != null) history = history.slice(-strategy.last_messages);
   const turns = runTurns(steps, messagesById);

@@ -1,3 +1,4 @@
+import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../events.js';
 import { type ChatRequest, ModelError } from '../providers/chat-model.js';
@@ -14,6 +15,7 @@ import {
   vectorStoreIds,
 } from '../tools/file-search/tool.js';
 import type { RunRef, Store } from '../store/store.js';
+import { imageDataUrls } from './message-images.js';
 import { buildPrompt, PromptTooLongError } from './prompt.js';
 import { addUsage, RunRecorder, ZERO_USAGE } from './recorder.js';
 import { countMessageTokens, countTokens } from './tokens.js';
@@ -27,6 +29,7 @@ export interface ExecutorDeps {
   clock: Clock;
   models: ModelRegistry;
   fileSearch: FileSearcher;
+  blobs: BlobStore;
   log: (message: string, error?: unknown) => void;
 }
 
@@ -137,7 +140,8 @@ export class RunExecutor {
     const draft = modelRequest(run, resolved.upstreamName, [], completionBudget);
     let prompt;
     try {
-      prompt = buildPrompt({ run, messages, steps, budget: promptBudget, toolsJson: draft.tools ? JSON.stringify(draft.tools) : '' });
+      const images = await imageDataUrls(store, this.deps.blobs, projectId, messages);
+      prompt = buildPrompt({ run, messages, steps, images, budget: promptBudget, toolsJson: draft.tools ? JSON.stringify(draft.tools) : '' });
     } catch (error) {
       if (!(error instanceof PromptTooLongError)) throw error;
       if (run.max_prompt_tokens != null) {

@@ -4,6 +4,7 @@ import { IngestionError } from '../tools/file-search/extract.js';
 import { AUTO_CHUNKING } from '../tools/file-search/chunk.js';
 import type { ServiceContext } from './context.js';
 import { refreshVectorStore } from './vector-store-tally.js';
+import { fileBlobKey } from './files.js';
 
 /** Why an ingestion job is stopped from outside; on shutdown the file stays in progress for the next start. */
 export type IngestionStopReason = 'shutdown' | 'detached';
@@ -20,7 +21,7 @@ type Outcome = Pick<VectorStoreFile, 'status' | 'usage_bytes' | 'last_error'>;
 async function indexed(deps: IngestionDeps, file: VectorStoreFile, ref: VectorStoreFileRef, signal: AbortSignal): Promise<Outcome> {
   const meta = await deps.store.files.get(ref.projectId, ref.fileId);
   if (!meta) throw new IngestionError('invalid_file', `The file ${ref.fileId} no longer exists.`);
-  const bytes = Buffer.concat(await deps.blobs.read(`files/${ref.fileId}`).toArray());
+  const bytes = Buffer.concat(await deps.blobs.read(fileBlobKey(ref.fileId)).toArray());
   const strategy = file.chunking_strategy?.type === 'static' ? file.chunking_strategy.static : undefined;
   const { usageBytes } = await deps.fileSearch.indexFile({
     projectId: ref.projectId,

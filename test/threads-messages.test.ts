@@ -1,19 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BadRequestError, NotFoundError } from 'openai';
+import { BadRequestError, NotFoundError, toFile } from 'openai';
 import { assertMatchesSpec, eventually, type Harness, startHarness } from './support/harness.js';
 
 let h: Harness;
+let ATTACHMENTS: { file_id: string; tools: ({ type: 'code_interpreter' } | { type: 'file_search' })[] }[];
 before(async () => {
   h = await startHarness();
+  const upload = async (name: string) => (await h.client.files.create({ file: await toFile(Buffer.from(`text of ${name}`), name), purpose: 'assistants' })).id;
+  ATTACHMENTS = [
+    { file_id: await upload('one.txt'), tools: [{ type: 'code_interpreter' }] },
+    { file_id: await upload('two.txt'), tools: [{ type: 'file_search' }, { type: 'code_interpreter' }] },
+  ];
 });
 after(() => h.close());
 
 const IMAGE = { type: 'image_url' as const, image_url: { url: 'https://example.com/cat.png', detail: 'low' as const } };
-const ATTACHMENTS = [
-  { file_id: 'file-one', tools: [{ type: 'code_interpreter' as const }] },
-  { file_id: 'file-two', tools: [{ type: 'file_search' as const }, { type: 'code_interpreter' as const }] },
-];
 
 async function oldestFirst(threadId: string) {
   const page = await h.client.beta.threads.messages.list(threadId, { order: 'asc' });
@@ -22,19 +24,22 @@ async function oldestFirst(threadId: string) {
 }
 
 test('thread create stores initial messages, metadata and tool_resources', async () => {
+  const store = await h.client.vectorStores.create({ name: 'thread files' });
   const thread = await h.client.beta.threads.create({
     messages: [
       { role: 'user', content: 'Hello there', metadata: { n: '1' } },
       { role: 'assistant', content: [{ type: 'text', text: 'Look:' }, IMAGE], attachments: ATTACHMENTS },
     ],
     metadata: { topic: 'cats' },
-    tool_resources: { code_interpreter: { file_ids: ['file-ci'] }, file_search: { vector_store_ids: ['vs_1'] } },
+    tool_resources: { code_interpreter: { file_ids: ['file-ci'] }, file_search: { vector_store_ids: [store.id] } },
   });
   assertMatchesSpec('ThreadObject', thread);
   assert.match(thread.id, /^thread_/);
   assert.equal(thread.object, 'thread');
   assert.deepEqual(thread.metadata, { topic: 'cats' });
-  assert.deepEqual(thread.tool_resources, { code_interpreter: { file_ids: ['file-ci'] }, file_search: { vector_store_ids: ['vs_1'] } });
+  assert.deepEqual(thread.tool_resources, { code_interpreter: { file_ids: ['file-ci'] }, file_search: { vector_store_ids: [store.id] } });
+  // The file attached for file_search went into the thread's vector store.
+  assert.deepEqual((await h.client.vectorStores.files.list(store.id)).data.map((file) => file.id), [ATTACHMENTS[1]!.file_id]);
 
   const [first, second, ...rest] = await oldestFirst(thread.id);
   assert.equal(rest.length, 0);
@@ -81,23 +86,23 @@ test('thread retrieve and modify', async () => {
   assert.deepEqual(cleared.tool_resources, {});
 });
 
-test('thread modify rejects the vector_stores helper and leaves the thread unchanged', async () => {
+test('thread modify with a vector_stores helper naming a missing file is a 404 and leaves the thread unchanged', async () => {
   const thread = await h.client.beta.threads.create({ tool_resources: { file_search: { vector_store_ids: ['vs_keep'] } } });
   const response = await fetch(`${h.stepwise.url}/threads/${thread.id}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'OpenAI-Beta': 'assistants=v2' },
     body: JSON.stringify({ tool_resources: { file_search: { vector_stores: [{ file_ids: ['file-1'] }] } } }),
   });
-  assert.equal(response.status, 400);
+  assert.equal(response.status, 404);
   const { error } = (await response.json()) as { error: { param: string } };
-  assert.equal(error.param, 'tool_resources.file_search.vector_stores');
+  assert.equal(error.param, 'tool_resources.file_search.vector_stores[0].file_ids');
   assert.deepEqual((await h.client.beta.threads.retrieve(thread.id)).tool_resources, { file_search: { vector_store_ids: ['vs_keep'] } });
 });
 
-test('thread create rejects the vector_stores helper and bad metadata in initial messages', async () => {
+test('thread create rejects a vector_stores helper naming a missing file, and bad metadata in initial messages', async () => {
   await assert.rejects(
     h.client.beta.threads.create({ tool_resources: { file_search: { vector_stores: [{ file_ids: ['file-1'] }] } } }),
-    (error: unknown) => error instanceof BadRequestError && error.param === 'tool_resources.file_search.vector_stores',
+    (error: unknown) => error instanceof NotFoundError && error.param === 'tool_resources.file_search.vector_stores[0].file_ids',
   );
   const tooMany = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v']));
   await assert.rejects(

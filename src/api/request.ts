@@ -31,18 +31,27 @@ export function optionalQuery(request: FastifyRequest, name: string): string | u
   return single(request.query as Query, name);
 }
 
-export function pageQuery(request: FastifyRequest): PageQuery {
+export interface PageRules {
+  defaultLimit: number;
+  maxLimit: number;
+  /** GET /files has no `before`. */
+  before: boolean;
+}
+
+const CURSOR_LIST: PageRules = { defaultLimit: 20, maxLimit: 100, before: true };
+
+export function pageQuery(request: FastifyRequest, rules: PageRules = CURSOR_LIST): PageQuery {
   const query = request.query as Query;
   const rawLimit = single(query, 'limit');
-  const limit = rawLimit === undefined ? 20 : /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : NaN;
-  if (!(limit >= 1 && limit <= 100)) {
-    throw invalidRequest(`Invalid 'limit': integer below minimum value or above maximum value. Expected a value between 1 and 100, but got ${rawLimit} instead.`, 'limit', 'integer_out_of_range');
+  const limit = rawLimit === undefined ? rules.defaultLimit : /^\d{1,6}$/.test(rawLimit) ? Number(rawLimit) : NaN;
+  if (!(limit >= 1 && limit <= rules.maxLimit)) {
+    throw invalidRequest(`Invalid 'limit': integer below minimum value or above maximum value. Expected a value between 1 and ${rules.maxLimit}, but got ${rawLimit} instead.`, 'limit', 'integer_out_of_range');
   }
   const order = single(query, 'order') ?? 'desc';
   if (order !== 'asc' && order !== 'desc') {
     throw invalidRequest(`Invalid value for 'order': expected one of 'asc' or 'desc', got '${order}'.`, 'order', 'invalid_value');
   }
-  return { limit, order, after: single(query, 'after'), before: single(query, 'before') };
+  return { limit, order, after: single(query, 'after'), before: rules.before ? single(query, 'before') : undefined };
 }
 
 const INCLUDABLE = ['step_details.tool_calls[*].file_search.results[*].content'];

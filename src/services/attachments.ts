@@ -30,7 +30,8 @@ export async function indexInThreadVectorStore(ctx: ServiceContext, projectId: s
   const thread = await ctx.store.threads.get(projectId, threadId);
   if (!thread) return;
   let vectorStoreId = thread.tool_resources?.file_search?.vector_store_ids?.[0];
-  if (!vectorStoreId) {
+  // A store the thread names but that was deleted is replaced, as a missing one is made.
+  if (!vectorStoreId || !(await ctx.store.vectorStores.get(projectId, vectorStoreId))) {
     vectorStoreId = (await new VectorStores(ctx).create(projectId, { name: `Files attached to ${threadId}` })).id;
     thread.tool_resources = { ...thread.tool_resources, file_search: { vector_store_ids: [vectorStoreId] } };
     await ctx.store.threads.update(projectId, thread);

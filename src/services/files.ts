@@ -7,6 +7,7 @@ import { newId } from '../ids.js';
 import type { OpenAIFile } from '../spec/wire.js';
 import type { Page, PageQuery } from '../store/collection.js';
 import type { ServiceContext } from './context.js';
+import { removeFileFromAllVectorStores } from './vector-stores.js';
 
 /** Purposes this server has a use for; the others (batch, fine-tune, ...) belong to APIs it does not offer. */
 export const FILE_PURPOSES = ['assistants', 'assistants_output', 'vision'] as const;
@@ -140,8 +141,10 @@ export class Files {
     return { filename: file.filename, stream: this.ctx.blobs.read(fileBlobKey(fileId)) };
   }
 
+  /** Deletes the file, its bytes, and its chunks in every vector store that holds it. */
   async delete(projectId: string, fileId: string): Promise<{ id: string; object: 'file'; deleted: true }> {
     if (!(await this.ctx.store.files.delete(projectId, fileId))) throw notFound('file', fileId);
+    await removeFileFromAllVectorStores(this.ctx, projectId, fileId);
     await this.ctx.blobs.delete(fileBlobKey(fileId));
     return { id: fileId, object: 'file', deleted: true };
   }

@@ -1,5 +1,6 @@
 import type { CreateVectorStoreRequest } from '../spec/wire.js';
 import type { ServiceContext } from './context.js';
+import { checkFileExists } from './vector-store-files.js';
 import { VectorStores } from './vector-stores.js';
 
 interface VectorStoreHelper {
@@ -22,6 +23,9 @@ export async function resolveToolResources<T extends ToolResourcesRequest | null
   const helpers = toolResources?.file_search?.vector_stores;
   if (!toolResources?.file_search || !helpers) return toolResources;
   const { vector_stores: _helpers, ...fileSearch } = toolResources.file_search;
+  for (const [index, helper] of helpers.entries()) {
+    for (const fileId of helper.file_ids ?? []) await checkFileExists(ctx, projectId, fileId, `tool_resources.file_search.vector_stores[${index}].file_ids`);
+  }
   const created: string[] = [];
   for (const helper of helpers) {
     const vectorStore = await new VectorStores(ctx).create(projectId, {

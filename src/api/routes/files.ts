@@ -4,9 +4,8 @@ import { invalidRequest } from '../../errors.js';
 import type { Files, StagedContent } from '../../services/files.js';
 import { PART_MAX_BYTES } from '../../services/uploads.js';
 import type { CompleteUploadRequest, CreateUploadRequest } from '../../spec/wire.js';
-import type { PageQuery } from '../../store/collection.js';
 import type { ApiDeps } from '../deps.js';
-import { bodyAs, listBody, optionalQuery, projectOf } from '../request.js';
+import { bodyAs, listBody, optionalQuery, pageQuery, projectOf } from '../request.js';
 
 type FileParams = { Params: { file_id: string } };
 type UploadParams = { Params: { upload_id: string } };
@@ -18,7 +17,6 @@ interface Form<T> {
 }
 
 const FILE_FORM_FIELDS = ['purpose', 'expires_after[anchor]', 'expires_after[seconds]'];
-const FILES_MAX_LIMIT = 10000;
 
 /** Busboy reports a malformed body with plain errors, told apart only by their messages. */
 const MALFORMED_MULTIPART = /boundary not found|boundary required|unexpected end of multipart data/i;
@@ -69,18 +67,7 @@ async function createFile(request: FastifyRequest, files: Files) {
 }
 
 /** GET /files pages differently from the other lists: up to 10,000 at a time, and no `before`. */
-function filesPageQuery(request: FastifyRequest): PageQuery {
-  const rawLimit = optionalQuery(request, 'limit');
-  const limit = rawLimit === undefined ? FILES_MAX_LIMIT : /^\d{1,5}$/.test(rawLimit) ? Number(rawLimit) : NaN;
-  if (!(limit >= 1 && limit <= FILES_MAX_LIMIT)) {
-    throw invalidRequest(`Invalid 'limit': integer below minimum value or above maximum value. Expected a value between 1 and ${FILES_MAX_LIMIT}, but got ${rawLimit} instead.`, 'limit', 'integer_out_of_range');
-  }
-  const order = optionalQuery(request, 'order') ?? 'desc';
-  if (order !== 'asc' && order !== 'desc') {
-    throw invalidRequest(`Invalid value for 'order': expected one of 'asc' or 'desc', got '${order}'.`, 'order', 'invalid_value');
-  }
-  return { limit, order, after: optionalQuery(request, 'after') };
-}
+const FILES_PAGE = { defaultLimit: 10000, maxLimit: 10000, before: false };
 
 /** An attachment header that survives any display name: a plain-ASCII fallback plus the exact UTF-8 form. */
 function contentDisposition(filename: string): string {
@@ -96,7 +83,7 @@ export async function fileRoutes(app: FastifyInstance, { services }: ApiDeps): P
     await scope.register(fastifyMultipart);
 
     scope.post('/files', (request) => createFile(request, files));
-    scope.get('/files', async (request) => listBody(await files.list(projectOf(request), optionalQuery(request, 'purpose'), filesPageQuery(request))));
+    scope.get('/files', async (request) => listBody(await files.list(projectOf(request), optionalQuery(request, 'purpose'), pageQuery(request, FILES_PAGE))));
     scope.get<FileParams>('/files/:file_id', (request) => files.retrieve(projectOf(request), request.params.file_id));
     scope.delete<FileParams>('/files/:file_id', (request) => files.delete(projectOf(request), request.params.file_id));
     scope.get<FileParams>('/files/:file_id/content', async (request, reply) => {

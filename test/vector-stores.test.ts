@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { BadRequestError, NotFoundError, toFile } from 'openai';
 import type { VectorStoreSearchParams } from 'openai/resources/vector-stores/vector-stores';
 import { assertMatchesSpec, eventually, type Harness, ManualClock, startHarness } from './support/harness.js';
-import { bagOfWordsEmbedding } from './support/scripted-model.js';
 
 // The SDK's poll helpers wait forever on a file stuck in progress; this turns that into a failure.
 const TIMEOUT_MS = 30_000;
@@ -23,57 +19,6 @@ async function upload(h: Harness, text: string | Buffer, filename: string): Prom
 /** The raw JSON of a response, for checking it against the spec as the server sent it. */
 async function rawJson(promise: { asResponse(): Promise<Response> }): Promise<unknown> {
   return (await promise.asResponse()).json();
-}
-
-/**
- * An `/embeddings` server that holds every request until released, so ingestion can be caught in
- * progress (to cancel it, or to restart the server under it).
- */
-class EmbeddingGate {
-  requests = 0;
-  #open = false;
-  #waiting: (() => void)[] = [];
-  readonly #server: Server;
-  url = '';
-
-  private constructor() {
-    this.#server = createServer((request, response) => void this.#handle(request, response));
-  }
-
-  static async start(): Promise<EmbeddingGate> {
-    const gate = new EmbeddingGate();
-    gate.#server.listen(0, '127.0.0.1');
-    await once(gate.#server, 'listening');
-    gate.url = `http://127.0.0.1:${(gate.#server.address() as AddressInfo).port}/v1`;
-    return gate;
-  }
-
-  release(): void {
-    this.#open = true;
-    for (const go of this.#waiting.splice(0)) go();
-  }
-
-  async close(): Promise<void> {
-    this.#server.closeAllConnections();
-    this.#server.close();
-    await once(this.#server, 'close');
-  }
-
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    let raw = '';
-    for await (const chunk of request) raw += chunk;
-    this.requests++;
-    if (!this.#open) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    if (response.destroyed) return;
-    const input = (JSON.parse(raw) as { input: string[] }).input;
-    response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({
-      object: 'list',
-      model: 'embed-1',
-      data: input.map((text, index) => ({ object: 'embedding', index, embedding: bagOfWordsEmbedding(text) })),
-      usage: { prompt_tokens: input.length, total_tokens: input.length },
-    }));
-  }
 }
 
 describe('keyword-only (no embedding model)', { timeout: TIMEOUT_MS }, () => {
@@ -424,16 +369,12 @@ test('with an embedding model, chunks and queries are embedded and searched sema
 });
 
 describe('ingestion caught in progress', { timeout: TIMEOUT_MS }, () => {
-  let gate: EmbeddingGate;
   let h: Harness;
   before(async () => {
-    gate = await EmbeddingGate.start();
-    h = await startHarness({ env: { STEPWISE_EMBEDDING_MODEL: 'embed-1', OPENAI_BASE_URL: gate.url } });
+    h = await startHarness({ env: { STEPWISE_EMBEDDING_MODEL: 'embed-1' } });
+    h.model.holdEmbeddings();
   });
-  after(async () => {
-    await h.close();
-    await gate.close();
-  });
+  after(() => h.close());
 
   test('cancelling a batch cancels its files still in progress', async () => {
     const store = await h.client.vectorStores.create({});
@@ -442,7 +383,7 @@ describe('ingestion caught in progress', { timeout: TIMEOUT_MS }, () => {
     assert.equal(batch.status, 'in_progress');
     assert.deepEqual(batch.file_counts, { in_progress: 2, completed: 0, failed: 0, cancelled: 0, total: 2 });
     assert.equal((await h.client.vectorStores.retrieve(store.id)).status, 'in_progress');
-    await eventually(async () => (gate.requests >= 2 ? true : undefined));
+    await eventually(async () => (h.model.embeddingRequests.length >= 2 ? true : undefined));
 
     const cancelled = await h.client.vectorStores.fileBatches.cancel(batch.id, { vector_store_id: store.id });
     assertMatchesSpec('VectorStoreFileBatchObject', cancelled);
@@ -458,14 +399,14 @@ describe('ingestion caught in progress', { timeout: TIMEOUT_MS }, () => {
   test('a file left in progress by a restart is indexed after it', async () => {
     const store = await h.client.vectorStores.create({});
     const fileId = await upload(h, BREAD, 'bread.txt');
-    const seen = gate.requests;
+    const seen = h.model.embeddingRequests.length;
     const attached = await h.client.vectorStores.files.create(store.id, { file_id: fileId });
     assert.equal(attached.status, 'in_progress');
-    await eventually(async () => (gate.requests > seen ? true : undefined));
+    await eventually(async () => (h.model.embeddingRequests.length > seen ? true : undefined));
 
     await h.restart();
     assert.equal((await h.client.vectorStores.files.retrieve(fileId, { vector_store_id: store.id })).status, 'in_progress');
-    gate.release();
+    h.model.releaseEmbeddings();
     const file = await h.client.vectorStores.files.poll(store.id, fileId);
     assert.equal(file.status, 'completed');
     assert.deepEqual((await h.client.vectorStores.retrieve(store.id)).file_counts, { in_progress: 0, completed: 1, failed: 0, cancelled: 0, total: 1 });

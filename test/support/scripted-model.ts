@@ -71,6 +71,8 @@ export class ScriptedModel {
   /** Every `/embeddings` request: the model and the texts. */
   readonly embeddingRequests: { model: string; input: string[] }[] = [];
   readonly #replies: ScriptedReply[] = [];
+  /** While set, embedding requests wait here: ingestion can be caught in progress. */
+  #heldEmbeddings: (() => void)[] | undefined;
   readonly #server: Server;
   // Ends the scripted pauses when the server closes, so a test process never waits on them.
   readonly #closing = new AbortController();
@@ -97,6 +99,16 @@ export class ScriptedModel {
     return this.#replies.length;
   }
 
+  holdEmbeddings(): void {
+    this.#heldEmbeddings ??= [];
+  }
+
+  releaseEmbeddings(): void {
+    const waiting = this.#heldEmbeddings ?? [];
+    this.#heldEmbeddings = undefined;
+    for (const release of waiting) release();
+  }
+
   script(...replies: ScriptedReply[]): this {
     this.#replies.push(...replies);
     return this;
@@ -104,6 +116,7 @@ export class ScriptedModel {
 
   async close(): Promise<void> {
     this.#closing.abort();
+    this.releaseEmbeddings();
     this.#server.closeAllConnections();
     this.#server.close();
     await once(this.#server, 'close');
@@ -135,9 +148,12 @@ export class ScriptedModel {
     else this.#complete(body, reply, response);
   }
 
-  #embed(body: { model: string; input: string | string[] }, response: ServerResponse): void {
+  async #embed(body: { model: string; input: string | string[] }, response: ServerResponse): Promise<void> {
     const input = Array.isArray(body.input) ? body.input : [body.input];
     this.embeddingRequests.push({ model: body.model, input });
+    const held = this.#heldEmbeddings;
+    if (held) await new Promise<void>((release) => held.push(release));
+    if (response.destroyed) return;
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({
       object: 'list',

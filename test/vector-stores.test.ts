@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { BadRequestError, NotFoundError, toFile } from 'openai';
 import type { VectorStoreSearchParams } from 'openai/resources/vector-stores/vector-stores';
+import { minimalDocx, minimalPdf } from './support/documents.js';
 import { assertMatchesSpec, eventually, type Harness, ManualClock, startHarness } from './support/harness.js';
 
 // The SDK's poll helpers wait forever on a file stuck in progress; this turns that into a failure.
@@ -189,18 +190,20 @@ describe('keyword-only (no embedding model)', { timeout: TIMEOUT_MS }, () => {
     await assert.rejects(h.client.vectorStores.fileBatches.cancel(batch.id, { vector_store_id: store.id }), BadRequestError);
   });
 
-  test('uploadAndPoll with a corrupt and an unsupported file: those fail, the others complete', async () => {
+  test('uploadAndPoll on mixed files, a PDF and a docx among them: the corrupt and the unsupported fail, the others complete', async () => {
     const store = await h.client.vectorStores.create({});
     const batch = await h.client.vectorStores.fileBatches.uploadAndPoll(store.id, {
       files: [
         await toFile(Buffer.from(FRUIT), 'fruit.txt'),
         await toFile(Buffer.from(`# Notes\n\n${SPACE}`), 'notes.md'),
+        await toFile(minimalPdf(['Sourdough starter needs daily feeding with flour and water.']), 'starter.pdf'),
+        await toFile(minimalDocx(['The lighthouse keeper logs every passing ship.']), 'log.docx'),
         await toFile(Buffer.from('not a pdf'), 'broken.pdf'),
         await toFile(Buffer.from([0x00, 0x01, 0x02, 0xff]), 'blob.bin'),
       ],
     });
     assert.equal(batch.status, 'completed');
-    assert.deepEqual(batch.file_counts, { in_progress: 0, completed: 2, failed: 2, cancelled: 0, total: 4 });
+    assert.deepEqual(batch.file_counts, { in_progress: 0, completed: 4, failed: 2, cancelled: 0, total: 6 });
     const failed = (await h.client.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id, filter: 'failed' })).data;
     assert.equal(failed.length, 2);
     for (const file of failed) {
@@ -214,7 +217,10 @@ describe('keyword-only (no embedding model)', { timeout: TIMEOUT_MS }, () => {
     assert.equal(codes.get('blob.bin'), 'unsupported_file');
     const vectorStore = await h.client.vectorStores.retrieve(store.id);
     assert.equal(vectorStore.status, 'completed');
-    assert.deepEqual(vectorStore.file_counts, { in_progress: 0, completed: 2, failed: 2, cancelled: 0, total: 4 });
+    assert.deepEqual(vectorStore.file_counts, { in_progress: 0, completed: 4, failed: 2, cancelled: 0, total: 6 });
+    // The PDF's and the docx's text was extracted and is found.
+    assert.equal((await h.client.files.retrieve((await h.client.vectorStores.search(store.id, { query: 'sourdough starter flour' })).data[0]!.file_id)).filename, 'starter.pdf');
+    assert.equal((await h.client.vectorStores.search(store.id, { query: 'lighthouse keeper ships' })).data[0]?.filename, 'log.docx');
     const completed = (await h.client.vectorStores.files.list(store.id, { filter: 'completed' })).data;
     assert.equal(vectorStore.usage_bytes, completed.reduce((sum, file) => sum + file.usage_bytes, 0));
   });

@@ -139,3 +139,18 @@ test('files attached to a message for file_search are indexed in the thread vect
   const annotation = answer?.content[0]?.type === 'text' ? answer.content[0].text.annotations[0] : undefined;
   assert.equal(annotation?.type === 'file_citation' ? annotation.file_citation.file_id : undefined, manual);
 });
+
+test('a model that only ever calls file_search is stopped after 8 rounds, and the run fails clearly', async () => {
+  const looping = await h.client.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'file_search' }] });
+  const thread = await h.client.beta.threads.create({ messages: [{ role: 'user', content: 'Search forever' }] });
+  const before = h.model.requests.length;
+  h.model.script(...Array.from({ length: 8 }, () => ({ toolCalls: [{ name: 'file_search', arguments: '{"query":"more"}' }] })));
+  const run = await h.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: looping.id }, { pollIntervalMs: 20 });
+  assert.equal(run.status, 'failed');
+  assert.equal(run.last_error?.code, 'server_error');
+  assert.match(run.last_error?.message ?? '', /kept calling tools for 8 rounds/);
+  assert.equal(h.model.requests.length - before, 8);
+  const steps = await h.client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, limit: 100 });
+  assert.equal(steps.data.length, 8);
+  assert.ok(steps.data.every((step) => step.status === 'completed'));
+});

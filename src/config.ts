@@ -36,6 +36,7 @@ export interface StepwiseConfig {
   runConcurrency: number;
   bodyLimitBytes: number;
   pollAfterMs: number;
+  sseKeepaliveMs: number;
   /** Largest file accepted by POST /files (and the most an upload may declare). */
   maxFileBytes: number;
   /** Model for `/embeddings` on the default provider; unset: file_search ranks by keywords alone. */
@@ -115,6 +116,7 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
     runConcurrency: file.runConcurrency ?? intFrom(env, 'STEPWISE_RUN_CONCURRENCY', 32),
     bodyLimitBytes: intFrom(env, 'STEPWISE_BODY_LIMIT_BYTES', 4 * 1024 * 1024),
     pollAfterMs: intFrom(env, 'STEPWISE_POLL_AFTER_MS', 500),
+    sseKeepaliveMs: intFrom(env, 'STEPWISE_SSE_KEEPALIVE_MS', 15_000),
     maxFileBytes: intFrom(env, 'STEPWISE_MAX_FILE_BYTES', 512 * 1024 * 1024),
     embeddingModel: env.STEPWISE_EMBEDDING_MODEL || file.embeddingModel || undefined,
   };

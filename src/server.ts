@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createApp } from './api/app.js';
+import { RunEventStreams } from './api/sse.js';
 import { LocalBlobStore } from './blobs/blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import type { StepwiseConfig } from './config.js';
@@ -47,7 +48,7 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const queue = new RunQueue(executor, config.runConcurrency, log);
   const ingestion = new IngestionQueue({ store, blobs, fileSearch }, INGESTION_CONCURRENCY, log);
   const ctx: ServiceContext = { store, clock, bus, scheduler: queue, blobs, config, fileSearch, ingestion };
-  const app = createApp({ services: createServices(ctx), bus, pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });
+  const app = createApp({ services: createServices(ctx), streams: new RunEventStreams(bus, config.sseKeepaliveMs), pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });
 
   await recoverRuns(ctx);
   await recoverIngestion(ctx);

@@ -293,3 +293,29 @@ test('a run that ends incomplete ends its stream with thread.run.incomplete', as
   assert.equal(run.status, 'incomplete');
   assert.deepEqual(names(events).slice(-4), ['thread.message.delta', 'thread.message.incomplete', 'thread.run.step.completed', 'thread.run.incomplete']);
 });
+
+test('a slow model gets keepalive comments on the stream, which the SDK ignores', async () => {
+  const slow = await startHarness({ env: { STEPWISE_SSE_KEEPALIVE_MS: '30' } });
+  try {
+    const assistant = await slow.client.beta.assistants.create({ model: 'gpt-4o' });
+    const thread = await slow.client.beta.threads.create({ messages: [{ role: 'user', content: 'Hi' }] });
+    slow.model.script({ text: 'Finally.', delayMs: 300 });
+    const response = await fetch(`${slow.stepwise.url}/threads/${thread.id}/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ assistant_id: assistant.id, stream: true }),
+    });
+    const body = await response.text();
+    const waiting = body.slice(body.indexOf('event: thread.run.in_progress'), body.indexOf('event: thread.run.step.created'));
+    assert.match(waiting, /\n: keepalive\n\n/);
+    assert.ok(body.endsWith('event: done\ndata: [DONE]\n\n'));
+
+    slow.model.script({ text: 'Again.', delayMs: 300 });
+    const stream = slow.client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+    assert.equal((await stream.finalRun()).status, 'completed');
+    const [message] = await stream.finalMessages();
+    assert.deepEqual(message?.content, [{ type: 'text', text: { value: 'Again.', annotations: [] } }]);
+  } finally {
+    await slow.close();
+  }
+});

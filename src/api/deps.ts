@@ -1,8 +1,8 @@
-import type { EventBus } from '../events.js';
 import type { Services } from '../services/index.js';
+import type { RunEventStreams } from './sse.js';
 
 export interface ApiDeps {
   services: Services;
-  bus: EventBus;
+  streams: RunEventStreams;
   pollAfterMs: number;
 }

@@ -3,13 +3,12 @@ import { newId } from '../../ids.js';
 import type { CreateRunRequest, ModifyRunRequest, SubmitToolOutputsRequest } from '../../spec/wire.js';
 import type { ApiDeps } from '../deps.js';
 import { bodyAs, includesResultContent, listBody, pageQuery, projectOf } from '../request.js';
-import { streamRunEvents } from '../sse.js';
 
 type ThreadParams = { Params: { thread_id: string } };
 type RunParams = { Params: { thread_id: string; run_id: string } };
 type StepParams = { Params: { thread_id: string; run_id: string; step_id: string } };
 
-export function runRoutes(app: FastifyInstance, { services, bus, pollAfterMs }: ApiDeps): void {
+export function runRoutes(app: FastifyInstance, { services, streams, pollAfterMs }: ApiDeps): void {
   const { runs, steps } = services;
   // The SDK's polling helpers wait this long between retrieves.
   app.addHook('onSend', async (request, reply) => {
@@ -23,7 +22,7 @@ export function runRoutes(app: FastifyInstance, { services, bus, pollAfterMs }: 
     const { thread_id: threadId } = request.params;
     if (!stream) return runs.create(projectOf(request), threadId, params);
     const runId = newId('run');
-    return streamRunEvents(reply, bus, runId, () => runs.create(projectOf(request), threadId, params, runId), includeContent);
+    return streams.answer(reply, runId, () => runs.create(projectOf(request), threadId, params, runId), includeContent);
   });
   app.get<RunParams>('/threads/:thread_id/runs/:run_id', (request) => runs.retrieve(projectOf(request), request.params.thread_id, request.params.run_id));
   app.post<RunParams>('/threads/:thread_id/runs/:run_id', (request) =>
@@ -34,7 +33,7 @@ export function runRoutes(app: FastifyInstance, { services, bus, pollAfterMs }: 
     const { stream, ...params } = bodyAs<SubmitToolOutputsRequest>(request, 'SubmitToolOutputsRunRequest');
     const { thread_id: threadId, run_id: runId } = request.params;
     if (!stream) return runs.submitToolOutputs(projectOf(request), threadId, runId, params);
-    return streamRunEvents(reply, bus, runId, () => runs.submitToolOutputs(projectOf(request), threadId, runId, params));
+    return streams.answer(reply, runId, () => runs.submitToolOutputs(projectOf(request), threadId, runId, params));
   });
 
   app.get<RunParams>('/threads/:thread_id/runs/:run_id/steps', async (request) =>

@@ -3,11 +3,10 @@ import { newId } from '../../ids.js';
 import type { CreateThreadAndRunRequest, CreateThreadRequest, ModifyThreadRequest } from '../../spec/wire.js';
 import type { ApiDeps } from '../deps.js';
 import { bodyAs, projectOf } from '../request.js';
-import { streamRunEvents } from '../sse.js';
 
 type ThreadParams = { Params: { thread_id: string } };
 
-export function threadRoutes(app: FastifyInstance, { services, bus }: ApiDeps): void {
+export function threadRoutes(app: FastifyInstance, { services, streams }: ApiDeps): void {
   const { threads, runs } = services;
   app.post('/threads', (request) => threads.create(projectOf(request), bodyAs<CreateThreadRequest>(request, 'CreateThreadRequest')));
   app.get<ThreadParams>('/threads/:thread_id', (request) => threads.retrieve(projectOf(request), request.params.thread_id));
@@ -21,6 +20,6 @@ export function threadRoutes(app: FastifyInstance, { services, bus }: ApiDeps): 
     const { stream, ...rest } = params;
     if (!stream) return (await runs.createThreadAndRun(projectOf(request), rest)).run;
     const runId = newId('run');
-    return streamRunEvents(reply, bus, runId, () => runs.createThreadAndRun(projectOf(request), rest, runId));
+    return streams.answer(reply, runId, () => runs.createThreadAndRun(projectOf(request), rest, runId));
   });
 }

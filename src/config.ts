@@ -37,6 +37,9 @@ export interface StepwiseConfig {
   bodyLimitBytes: number;
   pollAfterMs: number;
   sseKeepaliveMs: number;
+  /** code_interpreter: the most one call may run, and the sandbox's memory. */
+  codeTimeoutMs: number;
+  codeMemoryLimitMb: number;
   /** Largest file accepted by POST /files (and the most an upload may declare). */
   maxFileBytes: number;
   /** Model for `/embeddings` on the default provider; unset: file_search ranks by keywords alone. */
@@ -117,6 +120,8 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
     bodyLimitBytes: intFrom(env, 'STEPWISE_BODY_LIMIT_BYTES', 4 * 1024 * 1024),
     pollAfterMs: intFrom(env, 'STEPWISE_POLL_AFTER_MS', 500),
     sseKeepaliveMs: intFrom(env, 'STEPWISE_SSE_KEEPALIVE_MS', 15_000),
+    codeTimeoutMs: intFrom(env, 'STEPWISE_CODE_TIMEOUT_MS', 60_000),
+    codeMemoryLimitMb: intFrom(env, 'STEPWISE_CODE_MEMORY_MB', 512),
     maxFileBytes: intFrom(env, 'STEPWISE_MAX_FILE_BYTES', 512 * 1024 * 1024),
     embeddingModel: env.STEPWISE_EMBEDDING_MODEL || file.embeddingModel || undefined,
   };

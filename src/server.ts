@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { createApp } from './api/app.js';
 import { RunEventStreams } from './api/sse.js';
 import { LocalBlobStore } from './blobs/blob-store.js';
@@ -17,6 +18,9 @@ import { recoverIngestion } from './services/ingestion.js';
 import { migrateToLatest, openDatabase } from './store/database.js';
 import { Store } from './store/store.js';
 import { FileSearchIndex } from './tools/file-search/index.js';
+import { HostedTools } from './engine/hosted-tools.js';
+import { PythonSandbox } from './tools/code-interpreter/sandbox.js';
+import { CodeSessions } from './tools/code-interpreter/sessions.js';
 
 export interface StepwiseOptions {
   config: StepwiseConfig;
@@ -35,6 +39,9 @@ export interface Stepwise {
 /** Files indexed at once; each holds a file's bytes and its embedding requests. */
 const INGESTION_CONCURRENCY = 4;
 
+/** A run's Python session outlives pauses for tool outputs, but not this long unused. */
+const CODE_SESSION_IDLE_MS = 10 * 60_000;
+
 /** Opens the store, recovers runs left by a previous process, and serves the API. */
 export async function startStepwise({ config, clock = systemClock, logger = false }: StepwiseOptions): Promise<Stepwise> {
   const db = openDatabase(config);
@@ -44,11 +51,24 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const log = (message: string, error?: unknown) => console.error(`[stepwise] ${message}`, error ?? '');
   const fileSearch = new FileSearchIndex(db, createEmbedder(config));
   const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
-  const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), fileSearch, blobs, log });
+  const codeSessions = new CodeSessions(
+    () => PythonSandbox.start({ timeoutMs: config.codeTimeoutMs, memoryLimitMb: config.codeMemoryLimitMb }),
+    CODE_SESSION_IDLE_MS,
+  );
+  const hostedTools = new HostedTools({
+    store,
+    blobs,
+    fileSearch,
+    codeSessions,
+    saveOutputFile: async (projectId, filename, bytes) =>
+      services.files.create(projectId, { filename, purpose: 'assistants_output' }, await services.files.stage(Readable.from([Buffer.from(bytes)]))),
+  });
+  const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), hostedTools, blobs, log });
   const queue = new RunQueue(executor, config.runConcurrency, log);
   const ingestion = new IngestionQueue({ store, blobs, fileSearch }, INGESTION_CONCURRENCY, log);
   const ctx: ServiceContext = { store, clock, bus, scheduler: queue, blobs, config, fileSearch, ingestion };
-  const app = createApp({ services: createServices(ctx), streams: new RunEventStreams(bus, config.sseKeepaliveMs), pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });
+  const services = createServices(ctx);
+  const app = createApp({ services, streams: new RunEventStreams(bus, config.sseKeepaliveMs), pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });
 
   await recoverRuns(ctx);
   await recoverIngestion(ctx);
@@ -64,6 +84,7 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
       clearInterval(timer);
       await queue.close();
       await ingestion.close();
+      await codeSessions.closeAll();
       await app.close();
       await db.destroy();
     },

@@ -1,7 +1,8 @@
 import type { ChatCompletionContentPart, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { ChatMessage } from '../providers/chat-model.js';
 import type { Message, Run, RunStep } from '../spec/wire.js';
-import { FILE_SEARCH_INSTRUCTIONS, FILE_SEARCH_TOOL_NAME, fileSearchTool, resultsForModel } from '../tools/file-search/tool.js';
+import { CODE_INTERPRETER_TOOL_NAME, codeOutputForModel } from '../tools/code-interpreter/tool.js';
+import { FILE_SEARCH_TOOL_NAME, resultsForModel } from '../tools/file-search/tool.js';
 import { countMessageTokens, countTokens } from './tokens.js';
 
 export class PromptTooLongError extends Error {}
@@ -14,6 +15,8 @@ export interface PromptInput {
   steps: RunStep[];
   /** Most prompt tokens this call may use: what is left of `max_prompt_tokens`, or the context window. */
   budget: number;
+  /** What the hosted tools tell the model, after the run's instructions. */
+  toolInstructions: string[];
   /** `image_file` parts' files as data URLs, by file id. */
   images: ReadonlyMap<string, string>;
   /** The tools as the model sees them, counted against the budget. */
@@ -61,7 +64,10 @@ function runTurns(steps: RunStep[], messagesById: Map<string, Message>): ChatMes
       if (call.type === 'function') {
         toolCalls.push({ id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } });
         outputs.push({ role: 'tool', tool_call_id: call.id, content: call.function.output ?? '' });
-      } else if (call.type === 'file_search') {
+      } else if (call.type === 'code_interpreter') {
+        toolCalls.push({ id: call.id, type: 'function', function: { name: CODE_INTERPRETER_TOOL_NAME, arguments: JSON.stringify({ code: call.code_interpreter.input }) } });
+        outputs.push({ role: 'tool', tool_call_id: call.id, content: codeOutputForModel(call.code_interpreter.outputs) });
+      } else {
         // The step keeps the results, not the query: the call is replayed with its results alone.
         toolCalls.push({ id: call.id, type: 'function', function: { name: FILE_SEARCH_TOOL_NAME, arguments: '{}' } });
         outputs.push({ role: 'tool', tool_call_id: call.id, content: resultsForModel(searchIndex++, call.file_search.results ?? []) });
@@ -73,8 +79,8 @@ function runTurns(steps: RunStep[], messagesById: Map<string, Message>): ChatMes
   return turns;
 }
 
-function systemPrompt(run: Run): ChatMessage[] {
-  const parts = [run.instructions, fileSearchTool(run) ? FILE_SEARCH_INSTRUCTIONS : ''].filter((part) => part !== '');
+function systemPrompt(run: Run, toolInstructions: string[]): ChatMessage[] {
+  const parts = [run.instructions, ...toolInstructions].filter((part) => part !== '');
   return parts.length > 0 ? [{ role: 'system', content: parts.join('\n\n') }] : [];
 }
 
@@ -84,7 +90,7 @@ function systemPrompt(run: Run): ChatMessage[] {
  */
 export function buildPrompt(input: PromptInput): ChatMessage[] {
   const { run, messages, steps } = input;
-  const system = systemPrompt(run);
+  const system = systemPrompt(run, input.toolInstructions);
   const messagesById = new Map(messages.map((message) => [message.id, message]));
   let history = messages.filter((message) => message.run_id !== run.id).map((message) => threadMessage(message, input.images));
   const strategy = run.truncation_strategy;

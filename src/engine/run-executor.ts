@@ -3,23 +3,17 @@ import type { Clock } from '../clock.js';
 import type { EventBus } from '../events.js';
 import { type ChatRequest, ModelError } from '../providers/chat-model.js';
 import type { ModelRegistry } from '../providers/registry.js';
-import type { FileSearchToolCall, Run, RunStep, Usage } from '../spec/wire.js';
-import {
-  FILE_SEARCH_FUNCTION,
-  FILE_SEARCH_TOOL_NAME,
-  type FileSearcher,
-  fileCitations,
-  fileSearchTool,
-  type FileSearchResults,
-  runFileSearch,
-  vectorStoreIds,
-} from '../tools/file-search/tool.js';
+import type { Run, RunStep, Usage } from '../spec/wire.js';
+import { CODE_INTERPRETER_FUNCTION } from '../tools/code-interpreter/tool.js';
+import { FILE_SEARCH_FUNCTION } from '../tools/file-search/tool.js';
+import type { HostedTools } from './hosted-tools.js';
 import type { RunRef, Store } from '../store/store.js';
 import { imageDataUrls } from './message-images.js';
 import { buildPrompt, PromptTooLongError } from './prompt.js';
 import { addUsage, RunRecorder, ZERO_USAGE } from './recorder.js';
 import { countMessageTokens, countTokens } from './tokens.js';
-import { type StreamedToolCall, TurnOutput } from './turn-output.js';
+import { TurnOutput } from './turn-output.js';
+import { isTerminal } from '../services/run-status.js';
 
 export type StopReason = 'cancelled' | 'expired' | 'deleted' | 'shutdown';
 
@@ -28,7 +22,7 @@ export interface ExecutorDeps {
   bus: EventBus;
   clock: Clock;
   models: ModelRegistry;
-  fileSearch: FileSearcher;
+  hostedTools: HostedTools;
   blobs: BlobStore;
   log: (message: string, error?: unknown) => void;
 }
@@ -47,8 +41,7 @@ function usedSoFar(steps: RunStep[]): Usage {
 function modelRequest(run: Run, upstreamName: string, prompt: ChatRequest['messages'], maxTokens: number | undefined): ChatRequest {
   const tools = run.tools.flatMap((tool) => {
     if (tool.type === 'function') return [{ type: 'function' as const, function: tool.function }];
-    if (tool.type === 'file_search') return [FILE_SEARCH_FUNCTION];
-    return [];
+    return [tool.type === 'file_search' ? FILE_SEARCH_FUNCTION : CODE_INTERPRETER_FUNCTION];
   });
   const toolChoice = run.tool_choice;
   const namedFunction = typeof toolChoice === 'object' && toolChoice?.type === 'function' && toolChoice.function;
@@ -93,6 +86,9 @@ export class RunExecutor {
       if (signal.aborted) await this.#stopped(recorder, signal.reason as StopReason);
       else await this.#fail(recorder, error);
     }
+    // A run's Python session ends with the run; a paused run keeps it for when its outputs arrive.
+    const final = await recorder.reload();
+    if (!final || isTerminal(final.status)) await this.deps.hostedTools.closeRun(runId);
   }
 
   /** Someone else changed the run's status first; only a pending cancel is ours to complete. */
@@ -138,10 +134,13 @@ export class RunExecutor {
       return 'ended';
     }
     const draft = modelRequest(run, resolved.upstreamName, [], completionBudget);
+    const { hostedTools } = this.deps;
+    const context = await hostedTools.context(projectId, run);
     let prompt;
     try {
       const images = await imageDataUrls(store, this.deps.blobs, projectId, messages);
-      prompt = buildPrompt({ run, messages, steps, images, budget: promptBudget, toolsJson: draft.tools ? JSON.stringify(draft.tools) : '' });
+      const toolInstructions = await hostedTools.instructions(context, messages);
+      prompt = buildPrompt({ run, messages, steps, images, toolInstructions, budget: promptBudget, toolsJson: draft.tools ? JSON.stringify(draft.tools) : '' });
     } catch (error) {
       if (!(error instanceof PromptTooLongError)) throw error;
       if (run.max_prompt_tokens != null) {
@@ -151,8 +150,7 @@ export class RunExecutor {
       throw new ModelError('invalid_prompt', `The thread does not fit the model's context window: ${error.message}.`, false);
     }
 
-    const hostsFileSearch = fileSearchTool(run) !== undefined;
-    const output = new TurnOutput(recorder, (name) => hostsFileSearch && name === FILE_SEARCH_TOOL_NAME);
+    const output = new TurnOutput(recorder, hostedTools.kindOf(run));
     let finishReason: string | null = null;
     let reported: Usage | null = null;
     try {
@@ -174,8 +172,8 @@ export class RunExecutor {
     const usage = reported ?? estimateUsage(prompt, output.outputText);
 
     if (output.toolCalls.length > 0) {
-      const step = await output.recordToolCalls(await this.#runHostedTools(recorder, output.toolCalls, signal));
-      const clientCalls = output.toolCalls.filter((call) => !call.serverSide);
+      const step = await output.recordToolCalls(await hostedTools.run(context, output, messages, signal));
+      const clientCalls = output.toolCalls.filter((call) => call.hosted === undefined);
       if (clientCalls.length === 0) {
         await recorder.closeStep(step, 'completed', { usage });
         return 'call-again';
@@ -187,37 +185,12 @@ export class RunExecutor {
       return 'ended';
     }
     const truncated = finishReason === 'length' && run.max_completion_tokens != null;
-    const searches = fileSearchResultsOf(steps);
-    await output.closeMessage(truncated ? 'max_tokens' : null, usage, (text) => fileCitations(text, searches));
+    await output.closeMessage(truncated ? 'max_tokens' : null, usage, await hostedTools.answerExtras(run, steps));
     if (truncated) await recorder.finish('incomplete', { incomplete_details: { reason: 'max_completion_tokens' } });
     else await recorder.finish('completed');
     return 'ended';
   }
 
-  /** Runs the calls Stepwise answers itself (file_search) and returns their results by call id. */
-  async #runHostedTools(recorder: RunRecorder, calls: readonly StreamedToolCall[], signal: AbortSignal): Promise<Map<string, FileSearchToolCall['file_search']>> {
-    const results = new Map<string, FileSearchToolCall['file_search']>();
-    const hosted = calls.filter((call) => call.serverSide);
-    if (hosted.length === 0) return results;
-    const { store, fileSearch } = this.deps;
-    const { projectId, run } = recorder;
-    const assistant = await store.assistants.get(projectId, run.assistant_id);
-    const thread = await store.threads.get(projectId, run.thread_id);
-    const storeIds = vectorStoreIds(assistant, thread);
-    for (const call of hosted) {
-      results.set(call.id, await runFileSearch(fileSearch, store, { projectId, run, vectorStoreIds: storeIds, argumentsJson: call.arguments, signal }));
-    }
-    return results;
-  }
-}
-
-/** Every file_search call's results in this run, in order: the numbering the model's citations use. */
-export function fileSearchResultsOf(steps: RunStep[]): FileSearchResults[] {
-  return steps.flatMap((step) =>
-    step.step_details.type === 'tool_calls'
-      ? step.step_details.tool_calls.flatMap((call) => (call.type === 'file_search' ? [call.file_search.results ?? []] : []))
-      : [],
-  );
 }
 
 function estimateUsage(prompt: ChatRequest['messages'], outputText: string): Usage {

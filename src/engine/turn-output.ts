@@ -1,16 +1,42 @@
 import { newId } from '../ids.js';
-import type { FileCitation, FileSearchToolCall, Message, RunStep, Usage } from '../spec/wire.js';
+import type { Message, MessageContent, RunStep, Usage } from '../spec/wire.js';
+import { StreamedCodeInput } from '../tools/code-interpreter/tool.js';
 import { type RunRecorder, ZERO_USAGE } from './recorder.js';
 
-/** A tool call as the model streams it; `serverSide` calls are run by Stepwise (file_search). */
+/** The tools Stepwise runs itself; the model calls them as functions of the same name. */
+export type HostedTool = 'file_search' | 'code_interpreter';
+
+/** A tool call as the model streams it; `hosted` calls are run by Stepwise, not by the client. */
 export interface StreamedToolCall {
   id: string;
   name: string;
   arguments: string;
-  serverSide: boolean;
+  hosted: HostedTool | undefined;
+  /** For code_interpreter: the code, decoded as its JSON streams in. */
+  codeInput?: StreamedCodeInput;
 }
 
-type StepToolCall = Extract<RunStep['step_details'], { type: 'tool_calls' }>['tool_calls'][number];
+export type StepToolCall = Extract<RunStep['step_details'], { type: 'tool_calls' }>['tool_calls'][number];
+type TextAnnotation = Extract<MessageContent, { type: 'text' }>['text']['annotations'][number];
+
+/** What a finished answer carries besides its text: annotations found in it, images made for it. */
+export interface AnswerExtras {
+  annotate(text: string): TextAnnotation[];
+  imageFileIds: string[];
+}
+
+const NO_EXTRAS: AnswerExtras = { annotate: () => [], imageFileIds: [] };
+
+function openingDelta(index: number, call: StreamedToolCall): Record<string, unknown> {
+  switch (call.hosted) {
+    case 'file_search':
+      return { index, id: call.id, type: 'file_search', file_search: {} };
+    case 'code_interpreter':
+      return { index, id: call.id, type: 'code_interpreter', code_interpreter: { input: '', outputs: [] } };
+    case undefined:
+      return { index, id: call.id, type: 'function', function: { name: call.name, arguments: '', output: null } };
+  }
+}
 
 /**
  * Turns one model stream into the run's records as it arrives: a `message_creation` step and its
@@ -27,7 +53,7 @@ export class TurnOutput {
 
   constructor(
     readonly recorder: RunRecorder,
-    readonly isServerSide: (toolName: string) => boolean = () => false,
+    readonly hostedTool: (toolName: string) => HostedTool | undefined = () => undefined,
   ) {}
 
   get toolCalls(): readonly StreamedToolCall[] {
@@ -69,22 +95,29 @@ export class TurnOutput {
     if (index === undefined) {
       index = this.#calls.length;
       this.#callPosition.set(modelIndex, index);
-      const call: StreamedToolCall = { id: newId('toolCall'), name: name ?? '', arguments: '', serverSide: this.isServerSide(name ?? '') };
+      const hosted = this.hostedTool(name ?? '');
+      const call: StreamedToolCall = { id: newId('toolCall'), name: name ?? '', arguments: '', hosted, ...(hosted === 'code_interpreter' && { codeInput: new StreamedCodeInput() }) };
       this.#calls.push(call);
-      this.#publishToolDelta(
-        call.serverSide
-          ? { index, id: call.id, type: 'file_search', file_search: {} }
-          : { index, id: call.id, type: 'function', function: { name: call.name, arguments: '', output: null } },
-      );
+      this.#publishToolDelta(openingDelta(index, call));
     } else if (name) {
       this.#calls[index]!.name += name;
     }
     const call = this.#calls[index]!;
-    if (argumentsDelta) {
-      call.arguments += argumentsDelta;
-      // A hosted tool's query is the server's business; clients see its results when the step completes.
-      if (!call.serverSide) this.#publishToolDelta({ index, type: 'function', function: { arguments: argumentsDelta } });
-    }
+    if (!argumentsDelta) return;
+    call.arguments += argumentsDelta;
+    if (call.hosted === undefined) this.#publishToolDelta({ index, type: 'function', function: { arguments: argumentsDelta } });
+    // Code streams to clients as it is written; a search query is the server's business.
+    const code = call.codeInput?.push(argumentsDelta);
+    if (code) this.#publishToolDelta({ index, type: 'code_interpreter', code_interpreter: { input: code } });
+  }
+
+  /** Tells clients what a hosted call produced, before its step completes. */
+  publishHostedResult(callId: string, stepCall: StepToolCall): void {
+    const index = this.#calls.findIndex((call) => call.id === callId);
+    if (stepCall.type !== 'code_interpreter') return;
+    // Delta arrays address their entries by index, as the SDK's stream accumulator requires.
+    const outputs = stepCall.code_interpreter.outputs.map((output, position) => ({ index: position, ...output }));
+    this.#publishToolDelta({ index, type: 'code_interpreter', code_interpreter: { outputs } });
   }
 
   #publishToolDelta(toolCall: Record<string, unknown>): void {
@@ -96,9 +129,11 @@ export class TurnOutput {
   }
 
   /** Completes the open message (or an empty one, so that every finished turn answers) and its step. */
-  async closeMessage(incompleteReason: 'max_tokens' | null, usage: Usage, citations: (text: string) => FileCitation[] = () => []): Promise<void> {
+  async closeMessage(incompleteReason: 'max_tokens' | null, usage: Usage, extras: AnswerExtras = NO_EXTRAS): Promise<void> {
     const open = this.#message ?? (await this.#openMessage());
-    await this.recorder.closeMessage(this.#withText(open, citations(this.#text)), incompleteReason);
+    const images: MessageContent[] = extras.imageFileIds.map((fileId) => ({ type: 'image_file', image_file: { file_id: fileId, detail: 'auto' } }));
+    const answered = this.#withText(open, extras.annotate(this.#text));
+    await this.recorder.closeMessage({ ...answered, content: [...images, ...answered.content] }, incompleteReason);
     await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });
     this.#message = undefined;
     this.#messageStep = undefined;
@@ -116,7 +151,7 @@ export class TurnOutput {
     if (stored) await store.messages.update(projectId, this.#withText(stored));
   }
 
-  #withText(message: Message, annotations: FileCitation[] = []): Message {
+  #withText(message: Message, annotations: TextAnnotation[] = []): Message {
     return { ...message, content: [{ type: 'text', text: { value: this.#text, annotations } }] };
   }
 
@@ -124,13 +159,10 @@ export class TurnOutput {
    * Stores the complete tool calls on their step, server-side ones with their results; the step
    * stays open until the client's outputs arrive, or until the executor completes it.
    */
-  async recordToolCalls(serverResults: Map<string, FileSearchToolCall['file_search']>): Promise<RunStep> {
-    const toolCalls = this.#calls.map((call): StepToolCall => {
-      const results = serverResults.get(call.id);
-      return results
-        ? { id: call.id, type: 'file_search', file_search: results }
-        : { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments, output: null } };
-    });
+  async recordToolCalls(hostedCalls: ReadonlyMap<string, StepToolCall>): Promise<RunStep> {
+    const toolCalls = this.#calls.map(
+      (call): StepToolCall => hostedCalls.get(call.id) ?? { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments, output: null } },
+    );
     const step = { ...this.#toolStep!, step_details: { type: 'tool_calls' as const, tool_calls: toolCalls } };
     await this.recorder.store.steps.update(this.recorder.projectId, step);
     this.#toolStep = step;

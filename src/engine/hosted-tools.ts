@@ -3,7 +3,8 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import { fileBlobKey } from '../services/files.js';
 import type { Assistant, Message, OpenAIFile, Run, RunStep, Thread } from '../spec/wire.js';
 import type { Store } from '../store/store.js';
-import type { CodeSession, CodeSessions, SandboxFile } from '../tools/code-interpreter/sessions.js';
+import { DATA_DIR, type SandboxFile } from '../tools/code-interpreter/protocol.js';
+import type { CodeSession, CodeSessions } from '../tools/code-interpreter/sessions.js';
 import {
   CODE_INTERPRETER_TOOL_NAME,
   callLogs,
@@ -12,7 +13,6 @@ import {
   codeOf,
   filePathAnnotations,
   hasCodeInterpreter,
-  SANDBOX_DIR,
 } from '../tools/code-interpreter/tool.js';
 import {
   FILE_SEARCH_INSTRUCTIONS,
@@ -120,6 +120,8 @@ export class HostedTools {
     const session = await this.deps.codeSessions.get(ctx.run.id);
     const code = codeOf(call.arguments);
     const result = await session.sandbox.run(code, await this.#newInputs(ctx, session, messages));
+    // A call that timed out took the interpreter with it: the next one starts clean and needs the inputs again.
+    if (result.timedOut) session.writtenInputs.clear();
     const outputs: CodeOutput[] = [];
     for (const file of result.files) {
       const saved = await this.deps.saveOutputFile(ctx.projectId, basename(file.path), file.bytes);
@@ -138,7 +140,7 @@ export class HostedTools {
     const inputs: SandboxFile[] = [];
     for (const fileId of codeInputFileIds(ctx, messages)) {
       if (session.writtenInputs.has(fileId) || !(await this.deps.store.files.get(ctx.projectId, fileId))) continue;
-      inputs.push({ path: `${SANDBOX_DIR}/${fileId}`, bytes: Buffer.concat(await this.deps.blobs.read(fileBlobKey(fileId)).toArray()) });
+      inputs.push({ path: `${DATA_DIR}/${fileId}`, bytes: Buffer.concat(await this.deps.blobs.read(fileBlobKey(fileId)).toArray()) });
       session.writtenInputs.add(fileId);
     }
     return inputs;

@@ -1,21 +1,4 @@
-export interface SandboxFile {
-  path: string;
-  bytes: Uint8Array;
-}
-
-export interface SandboxResult {
-  logs: string;
-  error: boolean;
-  /** Files under /mnt/data that the call created or changed. */
-  files: SandboxFile[];
-  timedOut: boolean;
-}
-
-/** The slice of the Python sandbox that runs use. */
-export interface Sandbox {
-  run(code: string, files?: SandboxFile[]): Promise<SandboxResult>;
-  close(): Promise<void> | void;
-}
+import type { PythonSandbox } from './sandbox.js';
 
 /** One interpreter for one run: its variables persist between the run's calls. */
 export class CodeSession {
@@ -27,7 +10,7 @@ export class CodeSession {
   readonly unshownImages: string[] = [];
   lastUsed = Date.now();
 
-  constructor(readonly sandbox: Sandbox) {}
+  constructor(readonly sandbox: PythonSandbox) {}
 }
 
 /** The code sessions of the runs executing here, started on first use and closed when idle. */
@@ -36,7 +19,7 @@ export class CodeSessions {
   readonly #sweep: NodeJS.Timeout;
 
   constructor(
-    readonly startSandbox: () => Promise<Sandbox>,
+    readonly startSandbox: () => Promise<PythonSandbox>,
     readonly idleMs: number,
   ) {
     this.#sweep = setInterval(() => void this.#closeIdle(), Math.max(1000, idleMs / 4));

@@ -1,13 +1,13 @@
 import type { ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
 import type { components } from '../../spec/openapi-types.js';
 import type { Run, Tool } from '../../spec/wire.js';
+import { DATA_DIR } from './protocol.js';
 
 export type CodeInterpreterCall = components['schemas']['RunStepDetailsToolCallsCodeObject'];
 export type CodeOutput = CodeInterpreterCall['code_interpreter']['outputs'][number];
 export type FilePathAnnotation = components['schemas']['MessageContentTextAnnotationsFilePathObject'];
 
 export const CODE_INTERPRETER_TOOL_NAME = 'code_interpreter';
-export const SANDBOX_DIR = '/mnt/data';
 
 /** How the model sees the hosted tool: a function that takes Python code. */
 export const CODE_INTERPRETER_FUNCTION: ChatCompletionFunctionTool = {
@@ -25,10 +25,10 @@ export function hasCodeInterpreter(run: Run): boolean {
 
 /** What the model is told about the sandbox and the files it can open there. */
 export function codeInterpreterInstructions(files: { id: string; filename: string }[]): string {
-  const listing = files.length === 0 ? 'No files are attached.' : `Attached files: ${files.map((file) => `${SANDBOX_DIR}/${file.id} (uploaded as ${file.filename})`).join(', ')}.`;
+  const listing = files.length === 0 ? 'No files are attached.' : `Attached files: ${files.map((file) => `${DATA_DIR}/${file.id} (uploaded as ${file.filename})`).join(', ')}.`;
   return [
-    `The code_interpreter tool runs Python (standard library only, no network) with files in ${SANDBOX_DIR}. ${listing}`,
-    `Save files you create in ${SANDBOX_DIR}; to offer one for download, write its path as sandbox:${SANDBOX_DIR}/<name> in your answer.`,
+    `The code_interpreter tool runs Python (standard library only, no network) with files in ${DATA_DIR}. ${listing}`,
+    `Save files you create in ${DATA_DIR}; to offer one for download, write its path as sandbox:${DATA_DIR}/<name> in your answer.`,
   ].join(' ');
 }
 

@@ -107,9 +107,12 @@ test('a PNG the code makes is an image output on the step and an image_file in t
   assert.deepEqual(answer?.content[0], { type: 'image_file', image_file: { file_id: imageId, detail: 'auto' } });
 });
 
-test('a runaway loop times out as logs for the model, and the run goes on', async () => {
-  const thread = await h.client.beta.threads.create({ messages: [{ role: 'user', content: 'Loop.' }] });
-  h.model.script({ toolCalls: [code('while True: pass')] }, { toolCalls: [code('print("still here")')] }, { text: 'Done.' });
+test('a runaway loop times out as logs for the model, and the run goes on with its files copied in again', async () => {
+  const notes = await h.client.files.create({ file: await toFile(Buffer.from('still here'), 'notes.txt'), purpose: 'assistants' });
+  const thread = await h.client.beta.threads.create({
+    messages: [{ role: 'user', content: 'Loop.', attachments: [{ file_id: notes.id, tools: [{ type: 'code_interpreter' }] }] }],
+  });
+  h.model.script({ toolCalls: [code('while True: pass')] }, { toolCalls: [code(`print(open('/mnt/data/${notes.id}').read())`)] }, { text: 'Done.' });
   const run = await h.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistantId }, { pollIntervalMs: 50 });
   assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
   const steps = (await h.client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' })).data;

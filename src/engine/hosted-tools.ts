@@ -120,8 +120,8 @@ export class HostedTools {
     const session = await this.deps.codeSessions.get(ctx.run.id);
     const code = codeOf(call.arguments);
     const result = await session.sandbox.run(code, await this.#newInputs(ctx, session, messages));
-    // A call that timed out took the interpreter with it: the next one starts clean and needs the inputs again.
-    if (result.timedOut) session.writtenInputs.clear();
+    // A timeout or a crash took the interpreter with it: the next call starts clean and needs the inputs again.
+    if (result.restarted) session.writtenInputs.clear();
     const outputs: CodeOutput[] = [];
     for (const file of result.files) {
       const saved = await this.deps.saveOutputFile(ctx.projectId, basename(file.path), file.bytes);

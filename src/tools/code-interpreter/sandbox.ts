@@ -19,6 +19,8 @@ export interface CellResult {
   error: boolean;
   files: SandboxFile[];
   timedOut: boolean;
+  /** The interpreter was replaced after this call (time out or crash): variables and /mnt/data files are gone. */
+  restarted: boolean;
 }
 
 const MAX_LOG_CHARS = 100_000;
@@ -110,9 +112,9 @@ export class PythonSandbox {
         if (message.type !== 'result' || message.id !== request.id) return;
         if (message.fatal) {
           this.replaceWorker(worker);
-          finish({ logs: `${message.logs}\nThe Python interpreter crashed.\n${STATE_LOST}`, error: true, files: [], timedOut: false });
+          finish({ logs: `${message.logs}\nThe Python interpreter crashed.\n${STATE_LOST}`, error: true, files: [], timedOut: false, restarted: true });
         } else {
-          finish({ logs: message.logs, error: message.error, files: message.files, timedOut: false });
+          finish({ logs: message.logs, error: message.error, files: message.files, timedOut: false, restarted: false });
         }
       };
       const onError = (error: Error): void => {
@@ -126,7 +128,7 @@ export class PythonSandbox {
       const timer = setTimeout(() => {
         this.replaceWorker(worker);
         const seconds = this.options.timeoutMs / 1000;
-        finish({ logs: `Execution timed out after ${seconds} seconds.\n${STATE_LOST}`, error: true, files: [], timedOut: true });
+        finish({ logs: `Execution timed out after ${seconds} seconds.\n${STATE_LOST}`, error: true, files: [], timedOut: true, restarted: true });
       }, this.options.timeoutMs);
       worker.on('message', onMessage).on('error', onError).on('exit', onExit);
       worker.postMessage(request);
@@ -156,5 +158,6 @@ function crashResult(reason: string): CellResult {
     error: true,
     files: [],
     timedOut: false,
+    restarted: true,
   };
 }

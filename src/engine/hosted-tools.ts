@@ -24,7 +24,6 @@ import {
   runFileSearch,
   vectorStoreIds,
 } from '../tools/file-search/tool.js';
-import type { RunRecorder } from './recorder.js';
 import type { AnswerExtras, HostedTool, StepToolCall, StreamedToolCall, TurnOutput } from './turn-output.js';
 
 export interface HostedToolDeps {

@@ -24,6 +24,8 @@ export interface RetryConfig {
 export interface StepwiseConfig {
   host: string;
   port: number;
+  /** Every request needs an API key even while none exists (otherwise only once one does). */
+  authRequired: boolean;
   dataDir: string;
   databaseUrl: string | undefined;
   providers: Record<string, ProviderConfig>;
@@ -67,6 +69,13 @@ function intFrom(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function boolFrom(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new Error(`${name} must be "true" or "false", got "${raw}"`);
+}
+
 function readConfigFile(path: string | undefined): ConfigFile {
   if (!path) return {};
   try {
@@ -102,6 +111,7 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
   return {
     host: env.HOST ?? '127.0.0.1',
     port: intFrom(env, 'PORT', 8080),
+    authRequired: boolFrom(env, 'STEPWISE_AUTH_REQUIRED'),
     dataDir: resolve(env.STEPWISE_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     providers,

@@ -13,6 +13,7 @@ export const ID_PREFIX = {
   uploadPart: 'part_',
   vectorStore: 'vs_',
   fileBatch: 'vsfb_',
+  apiKey: 'key_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

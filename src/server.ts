@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createApp } from './api/app.js';
+import { Authenticator, isLoopback } from './api/auth.js';
 import { RunEventStreams } from './api/sse.js';
 import { LocalBlobStore } from './blobs/blob-store.js';
 import { type Clock, systemClock } from './clock.js';
@@ -12,6 +13,7 @@ import { RunQueue } from './engine/run-queue.js';
 import { EventBus } from './events.js';
 import { createEmbedder } from './providers/embeddings.js';
 import { ModelRegistry } from './providers/registry.js';
+import { ApiKeys } from './services/api-keys.js';
 import type { ServiceContext } from './services/context.js';
 import { createServices } from './services/index.js';
 import { recoverIngestion } from './services/ingestion.js';
@@ -31,6 +33,9 @@ export interface StepwiseOptions {
 export interface Stepwise {
   /** The base URL of the API once listening, e.g. `http://127.0.0.1:8080/v1`. */
   url: string;
+  apiKeys: ApiKeys;
+  /** Whether requests need an API key now: once any key is active, or always when configured. */
+  authRequired(): Promise<boolean>;
   /** Runs one expiry sweep now (it also runs on a timer). */
   sweepExpiredRuns(): Promise<number>;
   close(): Promise<void>;
@@ -46,6 +51,16 @@ const CODE_SESSION_IDLE_MS = 10 * 60_000;
 export async function startStepwise({ config, clock = systemClock, logger = false }: StepwiseOptions): Promise<Stepwise> {
   const db = openDatabase(config);
   await migrateToLatest(db);
+  const apiKeys = new ApiKeys(db, clock);
+  // Without keys every caller can reach every object: only processes on this machine may be callers.
+  if (!isLoopback(config.host) && !(await apiKeys.anyActive())) {
+    await db.destroy();
+    throw new Error(
+      `HOST is ${config.host}, but no API keys exist, so anyone who can reach the server could use it. ` +
+        'Create a key with `stepwise keys create --project <id>`, or listen on 127.0.0.1.',
+    );
+  }
+  const auth = new Authenticator(apiKeys, config.authRequired || !isLoopback(config.host));
   const store = new Store(db);
   const bus = new EventBus();
   const log = (message: string, error?: unknown) => console.error(`[stepwise] ${message}`, error ?? '');
@@ -68,7 +83,7 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const ingestion = new IngestionQueue({ store, blobs, fileSearch }, INGESTION_CONCURRENCY, log);
   const ctx: ServiceContext = { store, clock, bus, scheduler: queue, blobs, config, fileSearch, ingestion };
   const services = createServices(ctx);
-  const app = createApp({ services, streams: new RunEventStreams(bus, config.sseKeepaliveMs), pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });
+  const app = createApp({ services, auth, streams: new RunEventStreams(bus, config.sseKeepaliveMs), pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger });
 
   await recoverRuns(ctx);
   await recoverIngestion(ctx);
@@ -79,6 +94,8 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const address = await app.listen({ host: config.host, port: config.port });
   return {
     url: `${address}/v1`,
+    apiKeys,
+    authRequired: () => auth.required(),
     sweepExpiredRuns: sweep,
     async close() {
       clearInterval(timer);

@@ -16,6 +16,10 @@ export interface AppOptions {
 
 const BETA_PREFIXES = ['/v1/assistants', '/v1/threads', '/v1/vector_stores'];
 
+function isApiPath(url: string): boolean {
+  return /^\/v1(?:[/?]|$)/.test(url);
+}
+
 function parseJson(_request: unknown, body: string, done: (error: Error | null, value?: unknown) => void): void {
   // The SDK posts cancel with an empty body; an empty body is no body.
   if (body.trim() === '') return done(null, undefined);
@@ -60,8 +64,10 @@ export function createApp(deps: ApiDeps, options: AppOptions): FastifyInstance {
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
 
+  app.decorateRequest('projectId', '');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (isApiPath(request.url)) request.projectId = await deps.auth.projectFor(request.headers.authorization);
     const beta = request.headers['openai-beta'];
     if (beta !== undefined && BETA_PREFIXES.some((prefix) => request.url.startsWith(prefix))) {
       const values = String(beta).split(',').map((value) => value.trim());

@@ -3,11 +3,18 @@ import { invalidRequest } from '../errors.js';
 import { specSchemas } from '../spec/openapi.js';
 import type { Page, PageQuery } from '../store/collection.js';
 
-/** Every object belongs to a project; until API keys exist (see the README) all requests share one. */
+/** Every object belongs to a project; while no API key exists, all requests share this one. */
 export const DEFAULT_PROJECT = 'proj_default';
 
-export function projectOf(_request: FastifyRequest): string {
-  return DEFAULT_PROJECT;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authentication hook from the request's API key. */
+    projectId: string;
+  }
+}
+
+export function projectOf(request: FastifyRequest): string {
+  return request.projectId;
 }
 
 /** The request body, checked against the named request schema of the spec. */

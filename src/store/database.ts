@@ -6,11 +6,17 @@ import * as sqliteVec from 'sqlite-vec';
 import * as core from './migrations/001-core.js';
 import * as filesAndVectorStores from './migrations/002-files-and-vector-stores.js';
 import * as chunks from './migrations/003-chunks.js';
+import * as apiKeys from './migrations/004-api-keys.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in, so a packaged install never needs to find files on disk. */
 const migrationProvider: MigrationProvider = {
-  getMigrations: async (): Promise<Record<string, Migration>> => ({ '001-core': core, '002-files-and-vector-stores': filesAndVectorStores, '003-chunks': chunks }),
+  getMigrations: async (): Promise<Record<string, Migration>> => ({
+    '001-core': core,
+    '002-files-and-vector-stores': filesAndVectorStores,
+    '003-chunks': chunks,
+    '004-api-keys': apiKeys,
+  }),
 };
 
 export interface DatabaseOptions {

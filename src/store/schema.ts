@@ -67,6 +67,18 @@ export interface ChunkRow {
   embedding: Buffer | null;
 }
 
+/** A key of one project; only the SHA-256 of its secret is kept. */
+export interface ApiKeyRow {
+  id: string;
+  project_id: string;
+  name: string;
+  hash: string;
+  /** The secret's first characters, to tell keys apart in listings. */
+  prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
 export interface Database {
   assistants: DocumentRow;
   threads: DocumentRow;
@@ -80,6 +92,7 @@ export interface Database {
   vector_store_files: VectorStoreFileRow;
   file_batches: VectorStoreChildRow;
   chunks: ChunkRow;
+  api_keys: ApiKeyRow;
   /** Maintained by the migrator; declared so the type is complete. */
   kysely_migration: { name: string; timestamp: Generated<string> };
 }

@@ -26,6 +26,10 @@ export interface StepwiseConfig {
   port: number;
   /** Every request needs an API key even while none exists (otherwise only once one does). */
   authRequired: boolean;
+  /** Requests per minute per API key; 0: no limit. */
+  rateLimitPerMinute: number;
+  /** Runs a project may have queued or executing at once; 0: no limit. */
+  maxActiveRunsPerProject: number;
   dataDir: string;
   databaseUrl: string | undefined;
   providers: Record<string, ProviderConfig>;
@@ -112,6 +116,8 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
     host: env.HOST ?? '127.0.0.1',
     port: intFrom(env, 'PORT', 8080),
     authRequired: boolFrom(env, 'STEPWISE_AUTH_REQUIRED'),
+    rateLimitPerMinute: intFrom(env, 'STEPWISE_RATE_LIMIT_RPM', 0),
+    maxActiveRunsPerProject: intFrom(env, 'STEPWISE_MAX_ACTIVE_RUNS', 0),
     dataDir: resolve(env.STEPWISE_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     providers,

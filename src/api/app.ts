@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { createHash, randomBytes } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ApiError, invalidRequest } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { assistantRoutes } from './routes/assistants.js';
@@ -12,6 +13,13 @@ import { vectorStoreRoutes } from './routes/vector-stores.js';
 export interface AppOptions {
   bodyLimitBytes: number;
   logger: boolean;
+  /** Requests per minute for one API key (in open mode: for everyone); 0 turns the limit off. */
+  rateLimitPerMinute: number;
+}
+
+/** The rate-limit bucket of a request: its key, hashed so that no secret sits in memory as the map key. */
+function rateLimitKey(request: FastifyRequest): string {
+  return `${request.projectId} ${createHash('sha256').update(request.headers.authorization ?? '').digest('hex')}`;
 }
 
 const BETA_PREFIXES = ['/v1/assistants', '/v1/threads', '/v1/vector_stores'];
@@ -76,6 +84,18 @@ export function createApp(deps: ApiDeps, options: AppOptions): FastifyInstance {
       }
     }
   });
+
+  if (options.rateLimitPerMinute > 0) {
+    // After authentication (onRequest), so the bucket is the caller's key; it sets retry-after.
+    void app.register(rateLimit, {
+      max: options.rateLimitPerMinute,
+      timeWindow: 60_000,
+      hook: 'preHandler',
+      keyGenerator: rateLimitKey,
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(429, `Rate limit reached: ${context.max} requests per minute for this API key. Retry after ${context.after}.`, 'requests', null, 'rate_limit_exceeded'),
+    });
+  }
 
   app.setErrorHandler((error: FastifyError | ApiError, _request, reply) => {
     const apiError = toApiError(error, app);

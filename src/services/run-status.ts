@@ -1,4 +1,5 @@
 import type { Run, RunStatus } from '../spec/wire.js';
+import { ApiError } from '../errors.js';
 import type { Store } from '../store/store.js';
 
 /** Statuses a run never leaves. */
@@ -9,6 +10,15 @@ export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'in_progress
 
 export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_RUN_STATUSES.includes(status);
+}
+
+/** A project may hold only so many active runs (0: any number); past that, creating one is a 429. */
+export async function checkRunCapacity(store: Store, projectId: string, maxActiveRuns: number): Promise<void> {
+  if (maxActiveRuns === 0) return;
+  const active = await store.countRuns(projectId, ACTIVE_RUN_STATUSES);
+  if (active >= maxActiveRuns) {
+    throw new ApiError(429, `This project already has ${active} active runs, the most it may have at once. Retry when one of them has ended.`, 'requests', null, 'too_many_active_runs');
+  }
 }
 
 export async function activeRun(store: Store, projectId: string, threadId: string): Promise<Run | undefined> {

@@ -17,7 +17,7 @@ import type { Store } from '../store/store.js';
 import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { ServiceContext } from './context.js';
 import { insertMessages } from './messages.js';
-import { activeRun, isTerminal } from './run-status.js';
+import { activeRun, checkRunCapacity, isTerminal } from './run-status.js';
 import { insertThread } from './threads.js';
 import { resolveToolResources } from './tool-resources.js';
 import { checkMetadata, checkTools } from './validation.js';
@@ -99,6 +99,7 @@ export class Runs {
     await this.ctx.store.transaction(async (store) => {
       const running = await activeRun(store, projectId, threadId);
       if (running) throw invalidRequest(`Thread ${threadId} already has an active run ${running.id}.`);
+      await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
       await insertMessages(store, projectId, threadId, params.additional_messages ?? [], createdAt, 'additional_messages');
       await store.runs.insert(projectId, run);
     });
@@ -114,6 +115,7 @@ export class Runs {
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
     const { thread, run } = await this.ctx.store.transaction(async (store) => {
+      await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
       const created = await insertThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
       const newRun = this.#newRun(runId, created.id, assistant, runParams, createdAt);
       await store.runs.insert(projectId, newRun);

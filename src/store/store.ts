@@ -78,6 +78,16 @@ export class Store {
     return rows.map((row) => ({ projectId: row.project_id, runId: row.id }));
   }
 
+  async countRuns(projectId: string, statuses: readonly RunStatus[]): Promise<number> {
+    const row = await this.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('project_id', '=', projectId)
+      .where('status', 'in', [...statuses])
+      .executeTakeFirst();
+    return Number(row?.count ?? 0);
+  }
+
   async pendingUsage(projectId: string, runId: string): Promise<Usage | null> {
     const row = await this.db.selectFrom('runs').select('pending_usage').where('project_id', '=', projectId).where('id', '=', runId).executeTakeFirst();
     return row?.pending_usage ? (JSON.parse(row.pending_usage) as Usage) : null;

@@ -83,7 +83,12 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const ingestion = new IngestionQueue({ store, blobs, fileSearch }, INGESTION_CONCURRENCY, log);
   const ctx: ServiceContext = { store, clock, bus, scheduler: queue, blobs, config, fileSearch, ingestion };
   const services = createServices(ctx);
-  const app = createApp({ services, auth, streams: new RunEventStreams(bus, config.sseKeepaliveMs), pollAfterMs: config.pollAfterMs }, { bodyLimitBytes: config.bodyLimitBytes, logger, rateLimitPerMinute: config.rateLimitPerMinute });
+  const app = createApp({ services, auth, streams: new RunEventStreams(bus, config.sseKeepaliveMs) }, {
+    bodyLimitBytes: config.bodyLimitBytes,
+    logger,
+    pollAfterMs: config.pollAfterMs,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+  });
 
   await recoverRuns(ctx);
   await recoverIngestion(ctx);

@@ -377,3 +377,17 @@ test('a run object keeps its settings through the whole lifecycle', async () => 
   assert.equal(done.parallel_tool_calls, false);
   assert.equal(h.model.requests.at(-1)!.body.max_tokens, 300);
 });
+
+test('run and vector store responses pace the SDK poll helpers with openai-poll-after-ms; others do not', async () => {
+  const assistant = await h.client.beta.assistants.create({ model: 'gpt-4o' });
+  h.model.script({ text: 'paced' });
+  const run = await h.client.beta.threads.createAndRun({ assistant_id: assistant.id });
+  const { response: runResponse } = await h.client.beta.threads.runs.retrieve(run.id, { thread_id: run.thread_id }).withResponse();
+  assert.equal(runResponse.headers.get('openai-poll-after-ms'), '20');
+  const store = await h.client.vectorStores.create({});
+  const { response: storeResponse } = await h.client.vectorStores.retrieve(store.id).withResponse();
+  assert.equal(storeResponse.headers.get('openai-poll-after-ms'), '20');
+  const { response: assistantResponse } = await h.client.beta.assistants.retrieve(assistant.id).withResponse();
+  assert.equal(assistantResponse.headers.get('openai-poll-after-ms'), null);
+  await h.client.beta.threads.runs.poll(run.id, { thread_id: run.thread_id });
+});

@@ -13,11 +13,18 @@ import { vectorStoreRoutes } from './routes/vector-stores.js';
 export interface AppOptions {
   bodyLimitBytes: number;
   logger: boolean;
+  /** The `openai-poll-after-ms` the SDK's poll helpers wait between retrieves of runs and vector stores. */
+  pollAfterMs: number;
   /** Requests per minute for one API key (in open mode: for everyone); 0 turns the limit off. */
   rateLimitPerMinute: number;
 }
 
 /** The rate-limit bucket of a request: its key, hashed so that no secret sits in memory as the map key. */
+/** Responses the SDK's poll helpers read: runs (and their steps) and vector stores. */
+function isPolled(url: string): boolean {
+  return url.startsWith('/v1/vector_stores') || url.includes('/runs');
+}
+
 function rateLimitKey(request: FastifyRequest): string {
   return `${request.projectId} ${createHash('sha256').update(request.headers.authorization ?? '').digest('hex')}`;
 }
@@ -96,6 +103,10 @@ export function createApp(deps: ApiDeps, options: AppOptions): FastifyInstance {
         new ApiError(429, `Rate limit reached: ${context.max} requests per minute for this API key. Retry after ${context.after}.`, 'requests', null, 'rate_limit_exceeded'),
     });
   }
+
+  app.addHook('onSend', async (request, reply) => {
+    if (isPolled(request.url)) reply.header('openai-poll-after-ms', String(options.pollAfterMs));
+  });
 
   app.setErrorHandler((error: FastifyError | ApiError, _request, reply) => {
     const apiError = toApiError(error, app);

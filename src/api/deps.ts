@@ -6,5 +6,4 @@ export interface ApiDeps {
   services: Services;
   auth: Authenticator;
   streams: RunEventStreams;
-  pollAfterMs: number;
 }

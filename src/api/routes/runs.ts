@@ -8,13 +8,8 @@ type ThreadParams = { Params: { thread_id: string } };
 type RunParams = { Params: { thread_id: string; run_id: string } };
 type StepParams = { Params: { thread_id: string; run_id: string; step_id: string } };
 
-export function runRoutes(app: FastifyInstance, { services, streams, pollAfterMs }: ApiDeps): void {
+export function runRoutes(app: FastifyInstance, { services, streams }: ApiDeps): void {
   const { runs, steps } = services;
-  // The SDK's polling helpers wait this long between retrieves.
-  app.addHook('onSend', async (request, reply) => {
-    if (request.url.includes('/runs')) reply.header('openai-poll-after-ms', String(pollAfterMs));
-  });
-
   app.get<ThreadParams>('/threads/:thread_id/runs', async (request) => listBody(await runs.list(projectOf(request), request.params.thread_id, pageQuery(request))));
   app.post<ThreadParams>('/threads/:thread_id/runs', async (request, reply) => {
     const includeContent = includesResultContent(request);

@@ -15,13 +15,8 @@ type FileParams = { Params: { vector_store_id: string; file_id: string } };
 type BatchParams = { Params: { vector_store_id: string; batch_id: string } };
 
 /** Vector stores, their files and file batches, and search. */
-export function vectorStoreRoutes(app: FastifyInstance, { services, pollAfterMs }: ApiDeps): void {
+export function vectorStoreRoutes(app: FastifyInstance, { services }: ApiDeps): void {
   const { vectorStores, vectorStoreFiles, fileBatches } = services;
-  // The SDK's createAndPoll helpers wait this long between retrieves.
-  app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith('/v1/vector_stores')) reply.header('openai-poll-after-ms', String(pollAfterMs));
-  });
-
   app.get('/vector_stores', async (request) => listBody(await vectorStores.list(projectOf(request), pageQuery(request))));
   app.post('/vector_stores', (request) => vectorStores.create(projectOf(request), bodyAs<CreateVectorStoreRequest>(request, 'CreateVectorStoreRequest')));
   app.get<StoreParams>('/vector_stores/:vector_store_id', (request) => vectorStores.retrieve(projectOf(request), request.params.vector_store_id));

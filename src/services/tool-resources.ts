@@ -1,11 +1,11 @@
 import type { CreateVectorStoreRequest } from '../spec/wire.js';
 import type { ServiceContext } from './context.js';
-import { checkFileExists } from './vector-store-files.js';
+import { type ChunkingRequest, checkFileExists } from './vector-store-files.js';
 import { VectorStores } from './vector-stores.js';
 
 interface VectorStoreHelper {
   file_ids?: string[];
-  chunking_strategy?: { type: 'auto' } | { type: 'static'; static: { max_chunk_size_tokens: number; chunk_overlap_tokens: number } };
+  chunking_strategy?: ChunkingRequest;
   metadata?: CreateVectorStoreRequest['metadata'];
 }
 

@@ -17,7 +17,7 @@ import { refreshVectorStore } from './vector-store-tally.js';
 export type FileAttributes = NonNullable<VectorStoreFile['attributes']>;
 type ChunkingStrategy = NonNullable<VectorStoreFile['chunking_strategy']>;
 // The generated request type loses the `type` enums of its branches; this restores them.
-type ChunkingRequest = { type: 'auto' } | Extract<ChunkingStrategy, { type: 'static' }>;
+export type ChunkingRequest = { type: 'auto' } | Extract<ChunkingStrategy, { type: 'static' }>;
 
 /** A file to attach, checked and resolved. */
 export interface Attachment {

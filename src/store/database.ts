@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import * as sqliteVec from 'sqlite-vec';
 import * as core from './migrations/001-core.js';
 import * as filesAndVectorStores from './migrations/002-files-and-vector-stores.js';
@@ -22,11 +23,24 @@ const migrationProvider: MigrationProvider = {
 export interface DatabaseOptions {
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Connections a PostgreSQL pool may open. */
+  databasePoolSize?: number;
+}
+
+// Counts and timestamps are bigint columns; every one of them fits a JavaScript number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//.test(url);
 }
 
 export function openDatabase(options: DatabaseOptions): Kysely<Database> {
-  if (options.databaseUrl) {
-    throw new Error('DATABASE_URL is set, but PostgreSQL is not supported yet; unset it to use the embedded SQLite database.');
+  if (options.databaseUrl !== undefined) {
+    if (!isPostgresUrl(options.databaseUrl)) {
+      throw new Error('DATABASE_URL must be a postgres:// URL; unset it to use the embedded SQLite database.');
+    }
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.databasePoolSize ?? 10 });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   mkdirSync(options.dataDir, { recursive: true });
   const sqlite = new SQLite(join(options.dataDir, 'stepwise.db'));

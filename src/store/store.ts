@@ -15,6 +15,7 @@ import type {
   VectorStoreFileBatch,
 } from '../spec/wire.js';
 import { Collection } from './collection.js';
+import { jsonNumber } from './dialect.js';
 import type { Database } from './schema.js';
 
 export interface RunRef {
@@ -112,7 +113,7 @@ export class Store {
   async vectorStoreFileTally(projectId: string, vectorStoreId: string, batchId?: string): Promise<StatusTally[]> {
     let query = this.db
       .selectFrom('vector_store_files')
-      .select(['status', sql<number>`count(*)`.as('files'), sql<number>`coalesce(sum(json_extract(data, '$.usage_bytes')), 0)`.as('usageBytes')])
+      .select(['status', sql<number>`count(*)`.as('files'), sql<number>`sum(${jsonNumber(this.db, 'data', 'usage_bytes')})`.as('usageBytes')])
       .where('project_id', '=', projectId)
       .where('vector_store_id', '=', vectorStoreId);
     if (batchId !== undefined) query = query.where('batch_id', '=', batchId);

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { startStepwise, type Stepwise } from '../../src/server.js';
 import { specSchemas } from '../../src/spec/openapi.js';
 import { ScriptedModel } from './scripted-model.js';
+import { createThrowawayDatabase, TEST_DATABASE_URL } from './test-database.js';
 
 /** A clock that tests move by hand. */
 export class ManualClock implements Clock {
@@ -37,13 +38,18 @@ export interface HarnessOptions {
   env?: Record<string, string>;
 }
 
-/** A real Stepwise on loopback, over a fresh SQLite file, calling a scripted model over HTTP. */
+/**
+ * A real Stepwise on loopback, over a fresh database (a SQLite file, or a throwaway PostgreSQL
+ * database when the suite runs on PostgreSQL), calling a scripted model over HTTP.
+ */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const model = await ScriptedModel.start();
   const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-test-'));
+  const database = TEST_DATABASE_URL ? await createThrowawayDatabase(TEST_DATABASE_URL) : undefined;
   const env = {
     PORT: '0',
     STEPWISE_DATA_DIR: dataDir,
+    ...(database && { DATABASE_URL: database.url }),
     OPENAI_BASE_URL: model.url,
     OPENAI_API_KEY: 'test-key',
     STEPWISE_MODEL_RETRY_DELAY_MS: '10',
@@ -68,6 +74,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await harness.stepwise.close();
       await model.close();
+      await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

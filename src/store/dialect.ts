@@ -1,0 +1,15 @@
+import { type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
+
+/** The two databases Stepwise runs on: SQLite embedded, PostgreSQL for scale-out. */
+export type DialectName = 'sqlite' | 'postgres';
+
+export function dialectOf(db: Kysely<any>): DialectName {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** A number field of the JSON text in column `column`, as SQL; 0 where absent. */
+export function jsonNumber(db: Kysely<any>, column: string, field: string): RawBuilder<number> {
+  return dialectOf(db) === 'postgres'
+    ? sql<number>`coalesce((${sql.ref(column)}::jsonb ->> ${field})::bigint, 0)`
+    : sql<number>`coalesce(json_extract(${sql.ref(column)}, ${`$.${field}`}), 0)`;
+}

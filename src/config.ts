@@ -32,6 +32,8 @@ export interface StepwiseConfig {
   maxActiveRunsPerProject: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** How long a worker's lease on a run lasts without a heartbeat (PostgreSQL deployments). */
+  runLeaseMs: number;
   providers: Record<string, ProviderConfig>;
   models: Record<string, Partial<ModelRoute>>;
   defaultProvider: string;
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
     maxActiveRunsPerProject: intFrom(env, 'STEPWISE_MAX_ACTIVE_RUNS', 0),
     dataDir: resolve(env.STEPWISE_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
+    runLeaseMs: intFrom(env, 'STEPWISE_RUN_LEASE_MS', 15_000),
     providers,
     models: file.models ?? {},
     defaultProvider: defaultProviderName,

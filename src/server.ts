@@ -6,17 +6,19 @@ import { RunEventStreams } from './api/sse.js';
 import { LocalBlobStore } from './blobs/blob-store.js';
 import { type Clock, systemClock } from './clock.js';
 import type { StepwiseConfig } from './config.js';
-import { IngestionQueue } from './engine/ingestion-queue.js';
-import { recoverRuns, sweepExpiredRuns } from './engine/maintenance.js';
+import { ClusterRuntime, type Role } from './cluster/cluster-runtime.js';
+import { PgChannels } from './cluster/pg-channel.js';
+import { PgEventBus } from './cluster/pg-event-bus.js';
+import { sweepExpiredRuns } from './engine/maintenance.js';
 import { RunExecutor } from './engine/run-executor.js';
-import { RunQueue } from './engine/run-queue.js';
+import { countTokens } from './engine/tokens.js';
+import { LocalRuntime, type Runtime } from './engine/runtime.js';
 import { EventBus } from './events.js';
 import { createEmbedder } from './providers/embeddings.js';
 import { ModelRegistry } from './providers/registry.js';
 import { ApiKeys } from './services/api-keys.js';
 import type { ServiceContext } from './services/context.js';
 import { createServices } from './services/index.js';
-import { recoverIngestion } from './services/ingestion.js';
 import { migrateToLatest, openDatabase } from './store/database.js';
 import { Store } from './store/store.js';
 import { FileSearchIndex } from './tools/file-search/index.js';
@@ -28,10 +30,12 @@ export interface StepwiseOptions {
   config: StepwiseConfig;
   clock?: Clock;
   logger?: boolean;
+  /** What this process does: serve the API, execute runs and ingestion, or both (the default). */
+  role?: Role;
 }
 
 export interface Stepwise {
-  /** The base URL of the API once listening, e.g. `http://127.0.0.1:8080/v1`. */
+  /** The base URL of the API once listening, e.g. `http://127.0.0.1:8080/v1`; empty for a worker. */
   url: string;
   apiKeys: ApiKeys;
   /** Whether requests need an API key now: once any key is active, or always when configured. */
@@ -41,19 +45,22 @@ export interface Stepwise {
   close(): Promise<void>;
 }
 
-/** Files indexed at once; each holds a file's bytes and its embedding requests. */
-const INGESTION_CONCURRENCY = 4;
-
 /** A run's Python session outlives pauses for tool outputs, but not this long unused. */
 const CODE_SESSION_IDLE_MS = 10 * 60_000;
 
-/** Opens the store, recovers runs left by a previous process, and serves the API. */
-export async function startStepwise({ config, clock = systemClock, logger = false }: StepwiseOptions): Promise<Stepwise> {
+/**
+ * Opens the store, recovers runs left by a previous process, and serves the API. On PostgreSQL a
+ * process may take one role; on SQLite one process does everything.
+ */
+export async function startStepwise({ config, clock = systemClock, logger = false, role = 'all' }: StepwiseOptions): Promise<Stepwise> {
+  const postgresUrl = config.databaseUrl;
+  if (!postgresUrl && role !== 'all') throw new Error(`--role ${role} needs DATABASE_URL=postgres://…: with SQLite one process serves and executes.`);
   const db = openDatabase(config);
   await migrateToLatest(db);
   const apiKeys = new ApiKeys(db, clock);
+  const serves = role !== 'worker';
   // Without keys every caller can reach every object: only processes on this machine may be callers.
-  if (!isLoopback(config.host) && !(await apiKeys.anyActive())) {
+  if (serves && !isLoopback(config.host) && !(await apiKeys.anyActive())) {
     await db.destroy();
     throw new Error(
       `HOST is ${config.host}, but no API keys exist, so anyone who can reach the server could use it. ` +
@@ -62,8 +69,9 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   }
   const auth = new Authenticator(apiKeys, config.authRequired || !isLoopback(config.host));
   const store = new Store(db);
-  const bus = new EventBus();
   const log = (message: string, error?: unknown) => console.error(`[stepwise] ${message}`, error ?? '');
+  const channels = postgresUrl ? await PgChannels.connect(postgresUrl, log) : undefined;
+  const bus = channels ? await PgEventBus.listen(channels) : new EventBus();
   const fileSearch = new FileSearchIndex(db, createEmbedder(config));
   const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
   const codeSessions = new CodeSessions(
@@ -79,9 +87,12 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
       services.files.create(projectId, { filename, purpose: 'assistants_output' }, await services.files.stage(Readable.from([Buffer.from(bytes)]))),
   });
   const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), hostedTools, blobs, log });
-  const queue = new RunQueue(executor, config.runConcurrency, log);
-  const ingestion = new IngestionQueue({ store, blobs, fileSearch }, INGESTION_CONCURRENCY, log);
-  const ctx: ServiceContext = { store, clock, bus, scheduler: queue, blobs, config, fileSearch, ingestion };
+  const ingestionDeps = { store, blobs, fileSearch };
+  const { runConcurrency, runLeaseMs, expirySweepMs } = config;
+  const runtime: Runtime = channels
+    ? await ClusterRuntime.connect({ db, url: postgresUrl!, channels, executor, ingestionDeps, role, runConcurrency, runLeaseMs, expirySweepMs, log })
+    : new LocalRuntime(executor, ingestionDeps, { runConcurrency, expirySweepMs, log });
+  const ctx: ServiceContext = { store, clock, bus, scheduler: runtime.scheduler, blobs, config, fileSearch, ingestion: runtime.ingestion };
   const services = createServices(ctx);
   const app = createApp({ services, auth, streams: new RunEventStreams(bus, config.sseKeepaliveMs) }, {
     bodyLimitBytes: config.bodyLimitBytes,
@@ -90,24 +101,20 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
 
-  await recoverRuns(ctx);
-  await recoverIngestion(ctx);
-  const sweep = () => sweepExpiredRuns(ctx);
-  const timer = setInterval(() => void sweep().catch((error) => log('expiry sweep failed', error)), config.expirySweepMs);
-  timer.unref();
-
-  const address = await app.listen({ host: config.host, port: config.port });
+  // Loading the tokenizer blocks for about a second: better at start than in the first run.
+  countTokens('');
+  await runtime.start(ctx);
+  const address = serves ? await app.listen({ host: config.host, port: config.port }) : undefined;
   return {
-    url: `${address}/v1`,
+    url: address ? `${address}/v1` : '',
     apiKeys,
     authRequired: () => auth.required(),
-    sweepExpiredRuns: sweep,
+    sweepExpiredRuns: () => sweepExpiredRuns(ctx),
     async close() {
-      clearInterval(timer);
-      await queue.close();
-      await ingestion.close();
+      await runtime.close();
       await codeSessions.closeAll();
       await app.close();
+      await channels?.close();
       await db.destroy();
     },
   };

@@ -1,4 +1,5 @@
 import PQueue from 'p-queue';
+import { AbortRegistry } from './abort-registry.js';
 
 /**
  * Background jobs with bounded concurrency (p-queue), each abortable by key. A job gets its abort
@@ -7,7 +8,7 @@ import PQueue from 'p-queue';
  */
 export class AbortableQueue<Reason extends string> {
   readonly #queue: PQueue;
-  readonly #controllers = new Map<string, AbortController>();
+  readonly #running = new AbortRegistry<Reason>();
 
   constructor(
     concurrency: number,
@@ -17,30 +18,26 @@ export class AbortableQueue<Reason extends string> {
   }
 
   add(key: string, job: (signal: AbortSignal) => Promise<void>): void {
-    const controller = new AbortController();
-    this.#controllers.set(key, controller);
+    const { signal, done } = this.#running.start(key);
     void this.#queue.add(async () => {
       try {
-        await job(controller.signal);
+        await job(signal);
       } catch (error) {
         this.log(`${key}: background job failed`, error);
       } finally {
-        if (this.#controllers.get(key) === controller) this.#controllers.delete(key);
+        done();
       }
     });
   }
 
   /** False when no job of that key is queued or running here. */
   abort(key: string, reason: Reason): boolean {
-    const controller = this.#controllers.get(key);
-    if (!controller) return false;
-    controller.abort(reason);
-    return true;
+    return this.#running.abort(key, reason);
   }
 
   /** Aborts every job with `reason` and waits for the running ones to return. */
   async close(reason: Reason): Promise<void> {
-    for (const key of [...this.#controllers.keys()]) this.abort(key, reason);
+    this.#running.abortAll(reason);
     this.#queue.clear();
     await this.#queue.onIdle();
   }

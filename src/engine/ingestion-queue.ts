@@ -1,11 +1,7 @@
 import type { IngestionScheduler } from '../services/context.js';
-import { type IngestionDeps, type IngestionStopReason, ingestFile } from '../services/ingestion.js';
+import { type IngestionDeps, type IngestionStopReason, ingestFile, ingestionKey } from '../services/ingestion.js';
 import type { VectorStoreFileRef } from '../store/store.js';
 import { AbortableQueue } from './abortable-queue.js';
-
-function keyOf({ projectId, vectorStoreId, fileId }: VectorStoreFileRef): string {
-  return `${projectId}/${vectorStoreId}/${fileId}`;
-}
 
 /** Indexes vector store files in the background, a few at a time (extraction and embedding are heavy). */
 export class IngestionQueue implements IngestionScheduler {
@@ -20,13 +16,13 @@ export class IngestionQueue implements IngestionScheduler {
   }
 
   enqueue(ref: VectorStoreFileRef): void {
-    this.#jobs.add(keyOf(ref), async (signal) => {
+    this.#jobs.add(ingestionKey(ref), async (signal) => {
       if (!signal.aborted) await ingestFile(this.deps, ref, signal);
     });
   }
 
   abort(ref: VectorStoreFileRef): void {
-    this.#jobs.abort(keyOf(ref), 'detached');
+    this.#jobs.abort(ingestionKey(ref), 'detached');
   }
 
   /** Stops every job; files left in progress are queued again at the next start. */

@@ -3,6 +3,7 @@ import type { ServiceContext } from '../services/context.js';
 import { ACTIVE_RUN_STATUSES } from '../services/run-status.js';
 import { expireRun } from '../services/runs.js';
 import { RunRecorder } from './recorder.js';
+import { prepareTakeover } from './takeover.js';
 
 /** Expires every active run whose `expires_at` has passed. */
 export async function sweepExpiredRuns(ctx: ServiceContext): Promise<number> {
@@ -16,20 +17,18 @@ export async function sweepExpiredRuns(ctx: ServiceContext): Promise<number> {
 
 /**
  * Settles the runs a previous process left behind: queued runs are queued again; a run that was
- * executing cannot be resumed mid-stream, so it fails with a clear error; a pending cancel ends.
- * Runs waiting for tool outputs keep waiting (their expiry still applies).
+ * executing is taken over (its cut-off model call is made again); a pending cancel ends. Runs
+ * waiting for tool outputs keep waiting (their expiry still applies).
  */
 export async function recoverRuns(ctx: ServiceContext): Promise<void> {
-  for (const { projectId, runId } of await ctx.store.runsWithStatus(['queued', 'in_progress', 'cancelling'])) {
-    const run = await ctx.store.runs.get(projectId, runId);
+  for (const ref of await ctx.store.runsWithStatus(['queued', 'in_progress', 'cancelling'])) {
+    const run = await ctx.store.runs.get(ref.projectId, ref.runId);
     if (!run) continue;
-    const recorder = new RunRecorder(ctx.store, ctx.bus, ctx.clock, projectId, run);
-    if (run.status === 'queued') ctx.scheduler.enqueue(projectId, runId);
-    else if (run.status === 'cancelling') await recorder.finish('cancelled');
-    else {
-      await recorder.finish('failed', {
-        last_error: { code: 'server_error', message: 'The server stopped while this run was in progress, so the run was interrupted. Create a new run to continue.' },
-      });
+    if (run.status === 'cancelling') {
+      await new RunRecorder(ctx.store, ctx.bus, ctx.clock, ref.projectId, run).finish('cancelled');
+      continue;
     }
+    if (run.status === 'in_progress') await prepareTakeover(ctx, ref, await ctx.store.recordTakeover(ref));
+    ctx.scheduler.enqueue(ref.projectId, ref.runId);
   }
 }

@@ -18,7 +18,7 @@ export class RunQueue implements RunScheduler {
     this.#jobs.add(runId, (signal) => this.executor.execute({ projectId, runId }, signal));
   }
 
-  abort(runId: string, reason: AbortReason): boolean {
+  async abort(runId: string, reason: AbortReason): Promise<boolean> {
     return this.#jobs.abort(runId, reason);
   }
 

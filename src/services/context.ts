@@ -11,8 +11,8 @@ export type AbortReason = 'cancelled' | 'expired' | 'deleted';
 /** What the run executor offers the services: start a run's next turn, or stop one in flight. */
 export interface RunScheduler {
   enqueue(projectId: string, runId: string): void;
-  /** Aborts the run's execution in this process; false when nothing here is executing it. */
-  abort(runId: string, reason: AbortReason): boolean;
+  /** Aborts the run's execution wherever it runs; false when no live execution holds the run. */
+  abort(runId: string, reason: AbortReason): Promise<boolean>;
 }
 
 /** What the ingestion queue offers the services: index a vector store file in the background, or stop doing so. */

@@ -67,6 +67,11 @@ export async function ingestFile(deps: IngestionDeps, ref: VectorStoreFileRef, s
 }
 
 /** Queues again every file a previous process left in progress, so ingestion survives a restart. */
+/** Identifies an ingestion job across processes. */
+export function ingestionKey({ projectId, vectorStoreId, fileId }: VectorStoreFileRef): string {
+  return `${projectId}/${vectorStoreId}/${fileId}`;
+}
+
 export async function recoverIngestion(ctx: Pick<ServiceContext, 'store' | 'ingestion'>): Promise<void> {
   for (const ref of await ctx.store.vectorStoreFilesInProgress()) ctx.ingestion.enqueue(ref);
 }

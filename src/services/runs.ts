@@ -159,7 +159,7 @@ export class Runs {
       return this.cancel(projectId, threadId, runId);
     }
     const cancelling = recorder.run;
-    const executing = this.ctx.scheduler.abort(runId, 'cancelled');
+    const executing = await this.ctx.scheduler.abort(runId, 'cancelled');
     // A paused run has no execution to end it, and a queued one may wait long behind others for its
     // turn: both end at once (an execution that starts meanwhile finds the run cancelling).
     if (!executing || run.status === 'queued') await recorder.finish('cancelled');
@@ -218,7 +218,7 @@ export async function expireIfDue(ctx: ServiceContext, projectId: string, run: R
 
 /** Ends a run whose `expires_at` has passed, whether it executes here or waits for the client. */
 export async function expireRun(ctx: ServiceContext, projectId: string, run: Run): Promise<Run> {
-  ctx.scheduler.abort(run.id, 'expired');
+  await ctx.scheduler.abort(run.id, 'expired');
   const recorder = new RunRecorder(ctx.store, ctx.bus, ctx.clock, projectId, run);
   await recorder.finish('expired');
   return (await recorder.reload()) ?? run;

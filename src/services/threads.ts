@@ -57,7 +57,7 @@ export class Threads {
   async delete(projectId: string, threadId: string): Promise<{ id: string; object: 'thread.deleted'; deleted: true }> {
     await this.retrieve(projectId, threadId);
     const running = await activeRun(this.ctx.store, projectId, threadId);
-    if (running) this.ctx.scheduler.abort(running.id, 'deleted');
+    if (running) await this.ctx.scheduler.abort(running.id, 'deleted');
     await this.ctx.store.transaction(async (store) => {
       await store.steps.deleteWhere(projectId, { thread_id: threadId });
       await store.runs.deleteWhere(projectId, { thread_id: threadId });

@@ -8,6 +8,7 @@ import * as core from './migrations/001-core.js';
 import * as filesAndVectorStores from './migrations/002-files-and-vector-stores.js';
 import * as chunks from './migrations/003-chunks.js';
 import * as apiKeys from './migrations/004-api-keys.js';
+import * as runLeases from './migrations/005-run-leases.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in, so a packaged install never needs to find files on disk. */
@@ -17,6 +18,7 @@ const migrationProvider: MigrationProvider = {
     '002-files-and-vector-stores': filesAndVectorStores,
     '003-chunks': chunks,
     '004-api-keys': apiKeys,
+    '005-run-leases': runLeases,
   }),
 };
 

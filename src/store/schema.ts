@@ -23,6 +23,10 @@ export interface RunRow extends ThreadChildRow {
   status: string;
   expires_at: number | null;
   pending_usage: string | null;
+  /** The worker process executing the run (PostgreSQL deployments), and until when (epoch ms). */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  lease_takeovers: Generated<number>;
 }
 
 export interface RunStepRow extends ThreadChildRow {

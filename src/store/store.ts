@@ -79,6 +79,18 @@ export class Store {
     return rows.map((row) => ({ projectId: row.project_id, runId: row.id }));
   }
 
+  /** Counts one more takeover of the run's execution, and returns the count. */
+  async recordTakeover({ projectId, runId }: RunRef): Promise<number> {
+    const row = await this.db
+      .updateTable('runs')
+      .set((eb) => ({ lease_takeovers: eb('lease_takeovers', '+', 1) }))
+      .where('project_id', '=', projectId)
+      .where('id', '=', runId)
+      .returning('lease_takeovers')
+      .executeTakeFirst();
+    return row?.lease_takeovers ?? 0;
+  }
+
   async countRuns(projectId: string, statuses: readonly RunStatus[]): Promise<number> {
     const row = await this.db
       .selectFrom('runs')

@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { AbortRegistry } from '../engine/abort-registry.js';
+import { sweepExpiredRuns } from '../engine/maintenance.js';
+import type { RunExecutor, StopReason } from '../engine/run-executor.js';
+import { every, INGESTION_CONCURRENCY, type Log, type Runtime } from '../engine/runtime.js';
+import { prepareTakeover } from '../engine/takeover.js';
+import type { AbortReason, IngestionScheduler, RunScheduler, ServiceContext } from '../services/context.js';
+import { type IngestionDeps, type IngestionStopReason, ingestFile, ingestionKey, recoverIngestion } from '../services/ingestion.js';
+import { RunLeases } from '../store/run-leases.js';
+import type { Database } from '../store/schema.js';
+import type { RunRef, VectorStoreFileRef } from '../store/store.js';
+import { JobQueue } from './job-queue.js';
+import type { PgChannels } from './pg-channel.js';
+
+const CONTROL_CHANNEL = 'stepwise_control';
+
+/** Asks whichever process executes a job to stop it. */
+type Control = { kind: 'run'; key: string; reason: StopReason } | { kind: 'ingest'; key: string; reason: IngestionStopReason };
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface ClusterOptions {
+  db: Kysely<Database>;
+  url: string;
+  channels: PgChannels;
+  executor: RunExecutor;
+  ingestionDeps: IngestionDeps;
+  role: Role;
+  runConcurrency: number;
+  runLeaseMs: number;
+  expirySweepMs: number;
+  log: Log;
+}
+
+/**
+ * Runs and ingestion on PostgreSQL deployments: every process enqueues jobs in graphile-worker;
+ * worker processes execute them. A worker executes a run only under the run's lease, renewed by
+ * heartbeat; when a worker dies its leases lapse and a sweep hands the runs to the others. Stops
+ * (cancel, expiry, detach) reach the executing process through LISTEN/NOTIFY.
+ */
+export class ClusterRuntime implements Runtime {
+  readonly scheduler: RunScheduler = {
+    enqueue: (projectId, runId) => this.#enqueueRun({ projectId, runId }),
+    abort: (runId, reason) => this.#abortRun(runId, reason),
+  };
+  readonly ingestion: IngestionScheduler = {
+    enqueue: (ref) => {
+      this.queue.add('stepwise_ingest', ref, ingestionKey(ref)).catch((error) => this.options.log(`indexing ${ingestionKey(ref)} could not be queued`, error));
+    },
+    abort: (ref) => {
+      const key = ingestionKey(ref);
+      if (!this.#ingesting.abort(key, 'detached')) void this.#stopElsewhere({ kind: 'ingest', key, reason: 'detached' });
+    },
+  };
+  readonly #runs = new AbortRegistry<StopReason>();
+  readonly #ingesting = new AbortRegistry<IngestionStopReason>();
+  readonly #leases: RunLeases;
+  #stopSweeps: (() => void)[] = [];
+
+  private constructor(
+    readonly options: ClusterOptions,
+    readonly queue: JobQueue,
+  ) {
+    this.#leases = new RunLeases(options.db, randomUUID(), options.runLeaseMs);
+  }
+
+  static async connect(options: ClusterOptions): Promise<ClusterRuntime> {
+    const runtime = new ClusterRuntime(options, await JobQueue.connect(options.url, options.log));
+    await options.channels.listen(CONTROL_CHANNEL, (message) => runtime.#stopHere(message as Control));
+    return runtime;
+  }
+
+  get #works(): boolean {
+    return this.options.role !== 'api';
+  }
+
+  #enqueueRun(ref: RunRef): void {
+    this.queue.add('stepwise_run', ref, ref.runId).catch((error) => {
+      this.options.log(`run ${ref.runId} could not be queued; the orphan sweep will queue it`, error);
+    });
+  }
+
+  async #abortRun(runId: string, reason: AbortReason): Promise<boolean> {
+    if (this.#runs.abort(runId, reason)) return true;
+    await this.#stopElsewhere({ kind: 'run', key: runId, reason });
+    return this.#leases.isHeld(runId);
+  }
+
+  /** A failed send is logged by the channel; the job then ends as its state in the store says. */
+  #stopElsewhere(control: Control): Promise<void> {
+    return this.options.channels.send(CONTROL_CHANNEL, control).catch(() => undefined);
+  }
+
+  #stopHere(control: Control): void {
+    if (control.kind === 'run') this.#runs.abort(control.key, control.reason);
+    else this.#ingesting.abort(control.key, control.reason);
+  }
+
+  async start(ctx: ServiceContext): Promise<void> {
+    if (!this.#works) return;
+    const { log, runLeaseMs, expirySweepMs, runConcurrency } = this.options;
+    await this.queue.work(
+      {
+        stepwise_run: (payload) => this.#execute(payload as RunRef),
+        stepwise_ingest: (payload) => this.#ingest(payload as VectorStoreFileRef),
+      },
+      runConcurrency + INGESTION_CONCURRENCY,
+    );
+    await recoverIngestion(ctx);
+    await this.#queueOrphans(ctx);
+    this.#stopSweeps = [
+      every(expirySweepMs, 'expiry sweep', () => sweepExpiredRuns(ctx), log),
+      every(runLeaseMs / 2, 'orphan sweep', () => this.#queueOrphans(ctx), log),
+    ];
+  }
+
+  /** Queues the runs no live worker executes; the first worker to claim each one takes it over. */
+  async #queueOrphans(ctx: ServiceContext): Promise<void> {
+    const queuedBefore = Math.floor((ctx.clock.nowMs() - 4 * this.options.runLeaseMs) / 1000);
+    for (const ref of await this.#leases.orphans(queuedBefore)) this.#enqueueRun(ref);
+  }
+
+  async #execute(ref: RunRef): Promise<void> {
+    if (this.#runs.has(ref.runId)) return;
+    const claim = await this.#leases.claim(ref);
+    if (!claim) return;
+    const { signal, done } = this.#runs.start(ref.runId);
+    const heartbeat = setInterval(() => {
+      this.#leases.renew(ref).then(
+        (held) => held || this.#runs.abort(ref.runId, 'shutdown'),
+        (error) => this.options.log(`renewing the lease on run ${ref.runId} failed`, error),
+      );
+    }, this.options.runLeaseMs / 3);
+    try {
+      if (claim.takenOver) await prepareTakeover(this.options.executor.deps, ref, claim.takeovers);
+      await this.options.executor.execute(ref, signal);
+    } finally {
+      clearInterval(heartbeat);
+      done();
+      await (signal.reason === 'shutdown' ? this.#leases.relinquish(ref) : this.#leases.release(ref));
+    }
+  }
+
+  async #ingest(ref: VectorStoreFileRef): Promise<void> {
+    const { signal, done } = this.#ingesting.start(ingestionKey(ref));
+    try {
+      await ingestFile(this.options.ingestionDeps, ref, signal);
+    } finally {
+      done();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const stop of this.#stopSweeps) stop();
+    this.#runs.abortAll('shutdown');
+    this.#ingesting.abortAll('shutdown');
+    await this.queue.close();
+  }
+}

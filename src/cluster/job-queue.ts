@@ -1,0 +1,56 @@
+import { Logger, makeWorkerUtils, run, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
+
+export type TaskName = 'stepwise_run' | 'stepwise_ingest';
+
+/** A failed job is tried again this many times in all (graphile-worker backs off between tries). */
+const MAX_ATTEMPTS = 5;
+
+function graphileLogger(log: (message: string, error?: unknown) => void): Logger {
+  return new Logger(() => (level, message) => {
+    if (level === 'error') log(`job queue: ${message}`);
+  });
+}
+
+/**
+ * Background work through graphile-worker, a PostgreSQL-backed job queue: jobs are rows, workers
+ * hear of new ones through LISTEN/NOTIFY, and a job key keeps one pending job per run or file.
+ */
+export class JobQueue {
+  #runner: Runner | undefined;
+
+  private constructor(
+    readonly url: string,
+    readonly utils: WorkerUtils,
+    readonly log: (message: string, error?: unknown) => void,
+  ) {}
+
+  static async connect(url: string, log: (message: string, error?: unknown) => void): Promise<JobQueue> {
+    const utils = await makeWorkerUtils({ connectionString: url, logger: graphileLogger(log) });
+    await utils.migrate();
+    return new JobQueue(url, utils, log);
+  }
+
+  async add(task: TaskName, payload: object, key: string): Promise<void> {
+    await this.utils.addJob(task, payload, { jobKey: `${task}:${key}`, maxAttempts: MAX_ATTEMPTS });
+  }
+
+  /** Starts executing jobs in this process, up to `concurrency` at once. */
+  async work(tasks: Record<TaskName, (payload: unknown) => Promise<void>>, concurrency: number): Promise<void> {
+    const taskList: Record<string, Task> = {};
+    for (const [name, handler] of Object.entries(tasks)) taskList[name] = (payload) => handler(payload);
+    this.#runner = await run({
+      connectionString: this.url,
+      concurrency,
+      noHandleSignals: true,
+      // New jobs arrive by NOTIFY; polling only picks up retries that come due.
+      pollInterval: 1000,
+      taskList,
+      logger: graphileLogger(this.log),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#runner?.stop();
+    await this.utils.release();
+  }
+}

@@ -19,7 +19,7 @@ import { ModelRegistry } from './providers/registry.js';
 import { ApiKeys } from './services/api-keys.js';
 import type { ServiceContext } from './services/context.js';
 import { createServices } from './services/index.js';
-import { migrateToLatest, openDatabase } from './store/database.js';
+import { migrateToLatest, openDatabase, openPostgresPool } from './store/database.js';
 import { Store } from './store/store.js';
 import { FileSearchIndex } from './tools/file-search/index.js';
 import { HostedTools } from './engine/hosted-tools.js';
@@ -55,7 +55,8 @@ const CODE_SESSION_IDLE_MS = 10 * 60_000;
 export async function startStepwise({ config, clock = systemClock, logger = false, role = 'all' }: StepwiseOptions): Promise<Stepwise> {
   const postgresUrl = config.databaseUrl;
   if (!postgresUrl && role !== 'all') throw new Error(`--role ${role} needs DATABASE_URL=postgres://…: with SQLite one process serves and executes.`);
-  const db = openDatabase(config);
+  const pool = postgresUrl ? openPostgresPool(postgresUrl) : undefined;
+  const db = openDatabase(config, pool);
   await migrateToLatest(db);
   const apiKeys = new ApiKeys(db, clock);
   const serves = role !== 'worker';
@@ -89,8 +90,8 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), hostedTools, blobs, log });
   const ingestionDeps = { store, blobs, fileSearch };
   const { runConcurrency, runLeaseMs, expirySweepMs } = config;
-  const runtime: Runtime = channels
-    ? await ClusterRuntime.connect({ db, url: postgresUrl!, channels, executor, ingestionDeps, role, runConcurrency, runLeaseMs, expirySweepMs, log })
+  const runtime: Runtime = pool && channels
+    ? await ClusterRuntime.connect({ db, pool, channels, executor, ingestionDeps, role, runConcurrency, runLeaseMs, expirySweepMs, log })
     : new LocalRuntime(executor, ingestionDeps, { runConcurrency, expirySweepMs, log });
   const ctx: ServiceContext = { store, clock, bus, scheduler: runtime.scheduler, blobs, config, fileSearch, ingestion: runtime.ingestion };
   const services = createServices(ctx);

@@ -1,58 +1,37 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { eventually } from './support/harness.js';
+import { type StepwiseProcess, spawnStepwise } from './support/processes.js';
 import { ScriptedModel } from './support/scripted-model.js';
 import { createThrowawayDatabase, TEST_DATABASE_URL, type ThrowawayDatabase } from './support/test-database.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
 let model: ScriptedModel;
 let dataDir: string;
-let port: number;
-let server: ChildProcess | undefined;
+let server: StepwiseProcess | undefined;
 let database: ThrowawayDatabase | undefined;
 
-/** `stepwise serve` as its own process, the way an operator runs it. */
 async function serve(): Promise<OpenAI> {
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      STEPWISE_DATA_DIR: dataDir,
-      ...(database && { DATABASE_URL: database.url, STEPWISE_RUN_LEASE_MS: '2000' }),
-      OPENAI_BASE_URL: model.url,
-      OPENAI_API_KEY: 'k',
-      STEPWISE_LOG: 'off',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  server = await spawnStepwise({
+    STEPWISE_DATA_DIR: dataDir,
+    ...(database && { DATABASE_URL: database.url, STEPWISE_RUN_LEASE_MS: '2000' }),
+    OPENAI_BASE_URL: model.url,
+    OPENAI_API_KEY: 'k',
   });
-  const [line] = (await once(server.stdout!, 'data')) as [Buffer];
-  assert.match(line.toString(), /serving the Assistants API/);
-  return new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', maxRetries: 0 });
+  return new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 });
 }
 
 before(async () => {
   model = await ScriptedModel.start();
   dataDir = mkdtempSync(join(tmpdir(), 'stepwise-restart-'));
-  port = await freePort();
   if (TEST_DATABASE_URL) database = await createThrowawayDatabase(TEST_DATABASE_URL);
 });
 
 after(async () => {
-  server?.kill('SIGKILL');
+  await server?.kill();
   await model.close();
   await database?.drop();
   rmSync(dataDir, { recursive: true, force: true });
@@ -67,8 +46,7 @@ test('a server killed with SIGKILL mid-run restarts, takes the run over to compl
   // Killed while the first words of the answer are streaming.
   await eventually(async () => ((await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id })).data.length > 0 ? true : undefined));
 
-  server!.kill('SIGKILL');
-  await once(server!, 'exit');
+  await server!.kill();
   model.script({ text: 'Once upon a time.' });
   client = await serve();
 

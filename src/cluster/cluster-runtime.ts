@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import { AbortRegistry } from '../engine/abort-registry.js';
 import { sweepExpiredRuns } from '../engine/maintenance.js';
 import type { RunExecutor, StopReason } from '../engine/run-executor.js';
@@ -22,7 +24,7 @@ export type Role = 'api' | 'worker' | 'all';
 
 export interface ClusterOptions {
   db: Kysely<Database>;
-  url: string;
+  pool: pg.Pool;
   channels: PgChannels;
   executor: RunExecutor;
   ingestionDeps: IngestionDeps;
@@ -62,11 +64,13 @@ export class ClusterRuntime implements Runtime {
     readonly options: ClusterOptions,
     readonly queue: JobQueue,
   ) {
-    this.#leases = new RunLeases(options.db, randomUUID(), options.runLeaseMs);
+    // Names the process, so an operator (or a test) can tell which one executes a run.
+    const owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+    this.#leases = new RunLeases(options.db, owner, options.runLeaseMs);
   }
 
   static async connect(options: ClusterOptions): Promise<ClusterRuntime> {
-    const runtime = new ClusterRuntime(options, await JobQueue.connect(options.url, options.log));
+    const runtime = new ClusterRuntime(options, await JobQueue.connect(options.pool, options.log));
     await options.channels.listen(CONTROL_CHANNEL, (message) => runtime.#stopHere(message as Control));
     return runtime;
   }

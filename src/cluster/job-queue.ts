@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { Logger, makeWorkerUtils, run, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
 
 export type TaskName = 'stepwise_run' | 'stepwise_ingest';
@@ -19,15 +20,15 @@ export class JobQueue {
   #runner: Runner | undefined;
 
   private constructor(
-    readonly url: string,
+    readonly pool: pg.Pool,
     readonly utils: WorkerUtils,
     readonly log: (message: string, error?: unknown) => void,
   ) {}
 
-  static async connect(url: string, log: (message: string, error?: unknown) => void): Promise<JobQueue> {
-    const utils = await makeWorkerUtils({ connectionString: url, logger: graphileLogger(log) });
+  static async connect(pool: pg.Pool, log: (message: string, error?: unknown) => void): Promise<JobQueue> {
+    const utils = await makeWorkerUtils({ pgPool: pool, logger: graphileLogger(log) });
     await utils.migrate();
-    return new JobQueue(url, utils, log);
+    return new JobQueue(pool, utils, log);
   }
 
   async add(task: TaskName, payload: object, key: string): Promise<void> {
@@ -39,7 +40,7 @@ export class JobQueue {
     const taskList: Record<string, Task> = {};
     for (const [name, handler] of Object.entries(tasks)) taskList[name] = (payload) => handler(payload);
     this.#runner = await run({
-      connectionString: this.url,
+      pgPool: this.pool,
       concurrency,
       noHandleSignals: true,
       // New jobs arrive by NOTIFY; polling only picks up retries that come due.

@@ -25,9 +25,10 @@ const migrationProvider: MigrationProvider = {
 export interface DatabaseOptions {
   dataDir: string;
   databaseUrl: string | undefined;
-  /** Connections a PostgreSQL pool may open. */
-  databasePoolSize?: number;
 }
+
+/** Connections one process opens to PostgreSQL at most, besides its two for LISTEN/NOTIFY. */
+const POSTGRES_POOL_SIZE = 10;
 
 // Counts and timestamps are bigint columns; every one of them fits a JavaScript number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -36,13 +37,15 @@ export function isPostgresUrl(url: string | undefined): url is string {
   return url !== undefined && /^postgres(ql)?:\/\//.test(url);
 }
 
-export function openDatabase(options: DatabaseOptions): Kysely<Database> {
+/** The connection pool a process shares between its store and its job queue. */
+export function openPostgresPool(url: string): pg.Pool {
+  if (!isPostgresUrl(url)) throw new Error('DATABASE_URL must be a postgres:// URL; unset it to use the embedded SQLite database.');
+  return new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE });
+}
+
+export function openDatabase(options: DatabaseOptions, pool?: pg.Pool): Kysely<Database> {
   if (options.databaseUrl !== undefined) {
-    if (!isPostgresUrl(options.databaseUrl)) {
-      throw new Error('DATABASE_URL must be a postgres:// URL; unset it to use the embedded SQLite database.');
-    }
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.databasePoolSize ?? 10 });
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool ?? openPostgresPool(options.databaseUrl) }) });
   }
   mkdirSync(options.dataDir, { recursive: true });
   const sqlite = new SQLite(join(options.dataDir, 'stepwise.db'));

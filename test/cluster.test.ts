@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import pg from 'pg';
+import { eventually } from './support/harness.js';
+import { type StepwiseProcess, spawnStepwise } from './support/processes.js';
+import { ScriptedModel } from './support/scripted-model.js';
+import { createThrowawayDatabase, TEST_DATABASE_URL, type ThrowawayDatabase } from './support/test-database.js';
+
+const POLL = { pollIntervalMs: 50 };
+
+/** Two API processes and two workers over one PostgreSQL database, as a scaled-out deployment runs. */
+describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWISE_TEST_DATABASE_URL' }, () => {
+  let model: ScriptedModel;
+  let database: ThrowawayDatabase;
+  let sql: pg.Client;
+  let dataDir: string;
+  let env: Record<string, string>;
+  let apiA: StepwiseProcess;
+  let apiB: StepwiseProcess;
+  const workers = new Map<number, StepwiseProcess>();
+  let a: OpenAI;
+  let b: OpenAI;
+
+  async function startWorker(): Promise<void> {
+    const worker = await spawnStepwise(env, 'worker');
+    workers.set(worker.child.pid!, worker);
+  }
+
+  before(async () => {
+    model = await ScriptedModel.start();
+    database = await createThrowawayDatabase(TEST_DATABASE_URL!);
+    sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+    dataDir = mkdtempSync(join(tmpdir(), 'stepwise-cluster-'));
+    env = { DATABASE_URL: database.url, STEPWISE_DATA_DIR: dataDir, OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'k', STEPWISE_RUN_LEASE_MS: '2000' };
+    // The first process creates the schema; the others start on it together.
+    apiA = await spawnStepwise(env, 'api');
+    [apiB] = await Promise.all([spawnStepwise(env, 'api'), startWorker(), startWorker()]);
+    a = new OpenAI({ baseURL: apiA.url, apiKey: 'k', maxRetries: 0 });
+    b = new OpenAI({ baseURL: apiB.url, apiKey: 'k', maxRetries: 0 });
+  });
+
+  after(async () => {
+    await Promise.all([apiA, apiB, ...workers.values()].map((process) => process?.kill()));
+    await sql?.end();
+    await model?.close();
+    await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function setup(client: OpenAI, content = 'Hello') {
+    const assistant = await client.beta.assistants.create({ model: 'gpt-4o', instructions: 'Answer.' });
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content }] });
+    return { assistant, thread };
+  }
+
+  test('a run streamed from API B, on objects made through API A, arrives in order from a worker', async () => {
+    const { assistant, thread } = await setup(a);
+    model.script({ text: ['Hel', 'lo ', 'world'], chunkDelayMs: 20 });
+    const stream = b.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+    const events: string[] = [];
+    let text = '';
+    for await (const event of stream) {
+      events.push(event.event);
+      if (event.event === 'thread.message.delta') for (const part of event.data.delta.content ?? []) if (part.type === 'text') text += part.text?.value ?? '';
+    }
+    assert.equal(text, 'Hello world');
+    assert.deepEqual(events.slice(0, 3), ['thread.run.created', 'thread.run.queued', 'thread.run.in_progress']);
+    assert.equal(events.at(-1), 'thread.run.completed');
+    assert.equal(events.filter((event) => event === 'thread.message.delta').length, 3);
+    for (const once of ['thread.run.step.created', 'thread.message.created', 'thread.message.completed', 'thread.run.step.completed']) {
+      assert.equal(events.filter((event) => event === once).length, 1, once);
+    }
+    const run = await stream.finalRun();
+    assert.equal((await a.beta.threads.runs.retrieve(run.id, { thread_id: thread.id })).status, 'completed');
+  });
+
+  test('tool outputs submitted and streamed through API B continue a run created through API A', async () => {
+    const { thread } = await setup(a, 'Weather?');
+    const assistant = await a.beta.assistants.create({
+      model: 'gpt-4o',
+      tools: [{ type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: {} } } }],
+    });
+    model.script({ toolCalls: [{ name: 'weather', arguments: '{}' }] }, { text: 'Sunny.' });
+    const paused = await a.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, POLL);
+    assert.equal(paused.status, 'requires_action');
+    const callId = paused.required_action!.submit_tool_outputs.tool_calls[0]!.id;
+    const stream = b.beta.threads.runs.submitToolOutputsStream(paused.id, { thread_id: thread.id, tool_outputs: [{ tool_call_id: callId, output: 'sunny' }] });
+    const events: string[] = [];
+    for await (const event of stream) events.push(event.event);
+    assert.equal(events.at(-1), 'thread.run.completed');
+    const [message] = await stream.finalMessages();
+    assert.equal(message?.content[0]?.type === 'text' && message.content[0].text.value, 'Sunny.');
+  });
+
+  test('a cancel through API B stops the model call on the worker that executes the run', async () => {
+    const { assistant, thread } = await setup(a);
+    model.script({ hang: true });
+    const calls = model.requests.length;
+    const run = await a.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    await eventually(async () => (model.requests.length > calls ? true : undefined));
+    // API B cannot end a run a live worker executes; only that worker, told to stop, ends it.
+    assert.equal((await b.beta.threads.runs.cancel(run.id, { thread_id: thread.id })).status, 'cancelling');
+    const cancelled = await a.beta.threads.runs.poll(run.id, { thread_id: thread.id }, POLL);
+    assert.equal(cancelled.status, 'cancelled');
+    assert.equal(typeof cancelled.cancelled_at, 'number');
+  });
+
+  test('a worker killed with SIGKILL mid-run: another worker takes the run over and completes it, once', async () => {
+    const { assistant, thread } = await setup(a, 'Tell me a story');
+    model.script({ text: ['Once ', 'upon'], chunkDelayMs: 60_000 }, { text: 'Taken over.' });
+    const run = await a.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    const owner = await eventually(async () => {
+      const { rows } = await sql.query<{ lease_owner: string | null }>('SELECT lease_owner FROM runs WHERE id = $1', [run.id]);
+      const steps = await a.beta.threads.runs.steps.list(run.id, { thread_id: thread.id });
+      return rows[0]?.lease_owner && steps.data.length > 0 ? rows[0].lease_owner : undefined;
+    });
+    const pid = Number(owner.split('/')[1]);
+    const victim = workers.get(pid);
+    assert.ok(victim, `the lease owner ${owner} is one of the workers`);
+    await victim.kill();
+    workers.delete(pid);
+
+    const done = await b.beta.threads.runs.poll(run.id, { thread_id: thread.id }, POLL);
+    assert.equal(done.status, 'completed');
+    const steps = await b.beta.threads.runs.steps.list(run.id, { thread_id: thread.id });
+    assert.deepEqual(steps.data.map((step) => step.status), ['completed']);
+    const messages = await b.beta.threads.messages.list(thread.id, { order: 'asc' });
+    const texts = messages.data.map((message) => (message.content[0]?.type === 'text' ? message.content[0].text.value : ''));
+    assert.deepEqual(texts, ['Tell me a story', 'Taken over.']);
+    const { rows } = await sql.query<{ lease_takeovers: number; lease_owner: string | null }>('SELECT lease_takeovers, lease_owner FROM runs WHERE id = $1', [run.id]);
+    assert.deepEqual(rows[0], { lease_takeovers: 1, lease_owner: null });
+    await startWorker();
+  });
+
+  test('200 concurrent runs through both APIs: none lost, duplicated or stuck', async () => {
+    const assistant = await a.beta.assistants.create({ model: 'gpt-4o' });
+    const requestsBefore = model.requests.length;
+    model.script(...Array.from({ length: 200 }, (_, index) => ({ text: `answer ${index}` })));
+    const runs = await Promise.all(
+      Array.from({ length: 200 }, (_, index) =>
+        (index % 2 ? a : b).beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: `question ${index}` }] } }),
+      ),
+    );
+    const settled = await Promise.all(runs.map((run, index) => (index % 2 ? b : a).beta.threads.runs.poll(run.id, { thread_id: run.thread_id }, { pollIntervalMs: 200 })));
+    assert.deepEqual(new Set(settled.map((run) => run.status)), new Set(['completed']));
+    assert.equal(model.requests.length - requestsBefore, 200, 'one model call per run');
+    const { rows } = await sql.query<{ steps: number; messages: number }>(
+      `SELECT (SELECT count(*) FROM run_steps WHERE run_id = ANY($1)) AS steps,
+              (SELECT count(*) FROM messages WHERE run_id = ANY($1)) AS messages`,
+      [runs.map((run) => run.id)],
+    );
+    assert.deepEqual(rows[0], { steps: 200, messages: 200 });
+  });
+});

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+export interface StepwiseProcess {
+  child: ChildProcess;
+  /** The API's base URL; empty for a worker. */
+  url: string;
+  /** Stops the process at once, as a crash or `kill -9` would. */
+  kill(): Promise<void>;
+}
+
+/** `stepwise serve` as its own process, the way an operator runs it; resolves once it is ready. */
+export async function spawnStepwise(env: Record<string, string>, role?: 'api' | 'worker' | 'all'): Promise<StepwiseProcess> {
+  const port = role === 'worker' ? 0 : await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', ...(role ? ['--role', role] : [])], {
+    env: { ...process.env, PORT: String(port), STEPWISE_LOG: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  assert.match(line.toString(), role === 'worker' ? /as a worker/ : /serving the Assistants API/);
+  return {
+    child,
+    url: role === 'worker' ? '' : `http://127.0.0.1:${port}/v1`,
+    async kill() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    },
+  };
+}

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import pg from 'pg';
+import { PgChannels } from '../src/cluster/pg-channel.js';
 import { eventually } from './support/harness.js';
 import { type StepwiseProcess, spawnStepwise } from './support/processes.js';
 import { ScriptedModel } from './support/scripted-model.js';
@@ -57,6 +58,21 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
     const thread = await client.beta.threads.create({ messages: [{ role: 'user', content }] });
     return { assistant, thread };
   }
+
+  test('LISTEN/NOTIFY messages arrive whole and in order, past the size limit of one NOTIFY', async () => {
+    const log = (message: string, error?: unknown) => assert.fail(`${message}: ${String(error)}`);
+    const [sender, receiver] = await Promise.all([PgChannels.connect(database.url, log), PgChannels.connect(database.url, log)]);
+    try {
+      const received: unknown[] = [];
+      await receiver.listen('test_channel', (message) => received.push(message));
+      const messages = Array.from({ length: 50 }, (_, index) => ({ index, text: 'é'.repeat(index % 5 === 0 ? 30_000 : index) }));
+      await Promise.all(messages.map((message) => sender.send('test_channel', message)));
+      await eventually(async () => (received.length === messages.length ? true : undefined));
+      assert.deepEqual(received, messages);
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
 
   test('a run streamed from API B, on objects made through API A, arrives in order from a worker', async () => {
     const { assistant, thread } = await setup(a);

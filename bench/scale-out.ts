@@ -1,0 +1,121 @@
+/**
+ * Completed runs per second and time to first token with many runs in flight, through Stepwise run
+ * as separate processes: SQLite (one process), and PostgreSQL (one API process with 1, 2 and 4
+ * worker processes), against the scripted model server called directly as the baseline, in one
+ * run. The PostgreSQL rows need STEPWISE_TEST_DATABASE_URL: run it under .ci/with-postgres.
+ * Usage: npm run bench:scale-out [-- RUNS CONCURRENCY]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import OpenAI from 'openai';
+import { type StepwiseProcess, spawnStepwise } from '../test/support/processes.js';
+import { ScriptedModel } from '../test/support/scripted-model.js';
+import { createThrowawayDatabase, TEST_DATABASE_URL } from '../test/support/test-database.js';
+
+const runs = Number(process.argv[2] ?? 400);
+const concurrency = Number(process.argv[3] ?? 32);
+const warmup = 40;
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface Result {
+  name: string;
+  runsPerSecond: number;
+  ttftP50: number;
+  ttftP99: number;
+  failed: number;
+}
+
+const model = await ScriptedModel.start();
+const reply = { text: ['Hello', ' there'] };
+
+/** `count` requests, `concurrency` in flight at once; each resolves to its time to first token, or undefined if it failed. */
+async function load(count: number, request: () => Promise<number | undefined>): Promise<{ seconds: number; ttfts: number[]; failed: number }> {
+  model.script(...Array.from({ length: count }, () => reply));
+  const ttfts: number[] = [];
+  let failed = 0;
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        const ttft = await request().catch(() => undefined);
+        if (ttft === undefined) failed++;
+        else ttfts.push(ttft);
+      }
+    }),
+  );
+  return { seconds: (performance.now() - start) / 1000, ttfts, failed };
+}
+
+async function measure(name: string, request: () => Promise<number | undefined>): Promise<Result> {
+  await load(warmup, request);
+  const { seconds, ttfts, failed } = await load(runs, request);
+  return { name, runsPerSecond: (runs - failed) / seconds, ttftP50: percentile(ttfts, 50), ttftP99: percentile(ttfts, 99), failed };
+}
+
+function directRequest(client: OpenAI) {
+  return async () => {
+    const start = performance.now();
+    let first: number | undefined;
+    const stream = await client.chat.completions.create({ model: 'bench-model', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+    for await (const chunk of stream) if (first === undefined && chunk.choices[0]?.delta.content) first = performance.now() - start;
+    return first;
+  };
+}
+
+async function stepwiseRequest(client: OpenAI) {
+  const assistant = await client.beta.assistants.create({ model: 'bench-model', instructions: 'Answer briefly.' });
+  return async () => {
+    const start = performance.now();
+    let first: number | undefined;
+    const stream = client.beta.threads.createAndRunStream({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'Hi' }] } });
+    stream.on('textDelta', () => (first ??= performance.now() - start));
+    const run = await stream.finalRun();
+    return run.status === 'completed' ? first : undefined;
+  };
+}
+
+/** SQLite with no workers (one process does everything); PostgreSQL with one API process and `workers`. */
+async function throughStepwise(name: string, workers: number): Promise<Result> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-bench-'));
+  const database = workers > 0 ? await createThrowawayDatabase(TEST_DATABASE_URL!) : undefined;
+  const processEnv = { STEPWISE_DATA_DIR: dataDir, OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'k', ...(database && { DATABASE_URL: database.url }) };
+  const processes: StepwiseProcess[] = [];
+  try {
+    const api = await spawnStepwise(processEnv, database ? 'api' : 'all');
+    processes.push(api, ...(await Promise.all(Array.from({ length: workers }, () => spawnStepwise(processEnv, 'worker')))));
+    const client = new OpenAI({ baseURL: api.url, apiKey: 'k', maxRetries: 0 });
+    return await measure(name, await stepwiseRequest(client));
+  } finally {
+    await Promise.all(processes.map((child) => child.kill()));
+    await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const results: Result[] = [];
+results.push(await measure('direct to the model server', directRequest(new OpenAI({ baseURL: model.url, apiKey: 'k', maxRetries: 0 }))));
+results.push(await throughStepwise('Stepwise on SQLite, 1 process', 0));
+if (TEST_DATABASE_URL) {
+  for (const workers of [1, 2, 4]) {
+    results.push(await throughStepwise(`Stepwise on PostgreSQL, 1 API + ${workers} worker${workers > 1 ? 's' : ''}`, workers));
+  }
+} else {
+  console.log('(no STEPWISE_TEST_DATABASE_URL: PostgreSQL rows skipped; run under .ci/with-postgres)');
+}
+await model.close();
+
+console.log(`${runs} streamed runs per row (after ${warmup} warm-up), ${concurrency} in flight, scripted model at zero latency`);
+console.log(`${'configuration'.padEnd(44)} ${'runs/s'.padStart(8)} ${'TTFT p50'.padStart(10)} ${'TTFT p99'.padStart(10)} failed`);
+for (const result of results) {
+  console.log(
+    `${result.name.padEnd(44)} ${result.runsPerSecond.toFixed(1).padStart(8)} ${`${result.ttftP50.toFixed(1)} ms`.padStart(10)} ${`${result.ttftP99.toFixed(1)} ms`.padStart(10)} ${result.failed}`,
+  );
+}

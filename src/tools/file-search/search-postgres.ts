@@ -23,24 +23,23 @@ export function postgresChunkSearch(): ChunkSearch {
   const cache = new Map<number, CachedVector>();
   let cachedFloats = 0;
 
-  async function vectorsOf(db: Kysely<Database>, ids: number[]): Promise<Map<number, CachedVector>> {
-    const found = new Map<number, CachedVector>();
-    const missing: number[] = [];
-    for (const id of ids) {
-      const cached = cache.get(id);
-      if (cached) found.set(id, cached);
-      else missing.push(id);
+  /** The vectors of chunks `ids`, in that order; undefined for a chunk deleted meanwhile. */
+  async function vectorsOf(db: Kysely<Database>, ids: number[]): Promise<(CachedVector | undefined)[]> {
+    const missing = ids.filter((id) => !cache.has(id));
+    const fetched = new Map<number, CachedVector>();
+    if (missing.length) {
+      const { rows } = await sql<{ id: number; embedding: Buffer }>`
+        SELECT id, embedding FROM chunks WHERE id = ANY(${missing})`.execute(db);
+      for (const { id, embedding } of rows) {
+        // Copied: pg's Buffers may start at any offset of a shared pool, and floats need alignment.
+        const vector = new Float32Array(new Uint8Array(embedding).buffer);
+        fetched.set(id, { vector, magnitude: norm(vector) });
+      }
     }
-    if (missing.length === 0) return found;
-    const { rows } = await sql<{ id: number; embedding: Buffer }>`
-      SELECT id, embedding FROM chunks WHERE id = ANY(${missing})`.execute(db);
-    for (const { id, embedding } of rows) {
-      // Copied: pg's Buffers may start at any offset of a shared pool, and floats need alignment.
-      const vector = new Float32Array(new Uint8Array(embedding).buffer);
-      const entry = { vector, magnitude: norm(vector) };
-      found.set(id, entry);
+    const vectors = ids.map((id) => cache.get(id) ?? fetched.get(id));
+    for (const [id, entry] of fetched) {
       cache.set(id, entry);
-      cachedFloats += vector.length;
+      cachedFloats += entry.vector.length;
     }
     // Maps iterate in insertion order: the oldest entries go first.
     for (const [id, { vector }] of cache) {
@@ -48,7 +47,7 @@ export function postgresChunkSearch(): ChunkSearch {
       cache.delete(id);
       cachedFloats -= vector.length;
     }
-    return found;
+    return vectors;
   }
 
   return {
@@ -65,12 +64,16 @@ export function postgresChunkSearch(): ChunkSearch {
     async vectorRanking(db, scope, query, depth): Promise<Ranking> {
       const { rows } = await sql<{ id: number }>`
         SELECT c.id FROM chunks c WHERE ${scopeCondition(scope)} AND octet_length(c.embedding) = ${query.byteLength}`.execute(db);
-      const vectors = await vectorsOf(db, rows.map((row) => row.id));
+      const ids = rows.map((row) => row.id);
+      const vectors = await vectorsOf(db, ids);
       const queryNorm = norm(query);
-      const scored = [...vectors].map(([id, { vector, magnitude }]) => {
+      const scored: { id: number; similarity: number }[] = [];
+      vectors.forEach((entry, position) => {
+        if (!entry) return;
+        const { vector, magnitude } = entry;
         let dot = 0;
         for (let i = 0; i < vector.length; i++) dot += vector[i]! * query[i]!;
-        return { id, similarity: magnitude * queryNorm === 0 ? 0 : dot / (magnitude * queryNorm) };
+        scored.push({ id: ids[position]!, similarity: magnitude * queryNorm === 0 ? 0 : dot / (magnitude * queryNorm) });
       });
       return scored
         .sort((a, b) => b.similarity - a.similarity || a.id - b.id)

@@ -1,19 +1,22 @@
 /**
  * file_search retrieval at scale: ingestion rate through FileSearchIndex, hybrid search latency,
- * and recall@10 of the SQLite vector ranking against exact brute force in JS on the same vectors.
+ * and recall@10 of the store's vector ranking against exact brute force in JS on the same vectors.
  * Synthetic corpus from a seeded PRNG; embeddings are 256-dim bag-of-words vectors computed in
  * process, so texts sharing words are near and the vector ranking has real structure to find.
  * Usage: npm run bench:file-search [-- FILES QUERIES]
+ * Runs on SQLite in a temporary directory; with DATABASE_URL=postgres://..., on a throwaway
+ * database that it creates on that server and drops afterwards.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Embedder } from '../src/providers/embeddings.js';
+import { dialectOf } from '../src/store/dialect.js';
 import { migrateToLatest, openDatabase } from '../src/store/database.js';
-import { FileSearchIndex } from '../src/tools/file-search/index.js';
-import { vectorRanking } from '../src/tools/file-search/rankings.js';
+import { chunkSearchFor, FileSearchIndex } from '../src/tools/file-search/index.js';
 import { bagOfWordsEmbedding } from '../test/support/scripted-model.js';
+import { createThrowawayDatabase } from '../test/support/test-database.js';
 
 const fileCount = Number(process.argv[2] ?? 120);
 const queryCount = Number(process.argv[3] ?? 300);
@@ -57,10 +60,12 @@ const embedder: Embedder = {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-file-search-'));
-const db = openDatabase({ dataDir: dir, databaseUrl: undefined });
+const database = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL) : undefined;
+const db = openDatabase({ dataDir: dir, databaseUrl: database?.url });
 try {
   await migrateToLatest(db);
   const index = new FileSearchIndex(db, embedder);
+  const chunkSearch = chunkSearchFor(db);
   const files = Array.from({ length: fileCount }, (_, number) => ({ fileId: `file_${number}`, text: fileText() }));
 
   let chunkCount = 0;
@@ -91,7 +96,7 @@ try {
 
     const vector = bagOfWordsEmbedding(query, DIMENSIONS);
     start = performance.now();
-    const found = await vectorRanking(db, scope, vector, 10);
+    const found = await chunkSearch.vectorRanking(db, scope, Float32Array.from(vector), 10);
     vectorLatencies.push(performance.now() - start);
 
     const exact = [...chunkVectors].map(([id, chunkVector]) => ({ id, similarity: cosine(vector, chunkVector) })).sort((a, b) => b.similarity - a.similarity);
@@ -102,12 +107,15 @@ try {
   }
 
   const ms = (value: number) => `${value.toFixed(2)} ms`;
+  const postgres = dialectOf(db) === 'postgres';
+  console.log(`database: ${postgres ? 'PostgreSQL' : 'SQLite'}`);
   console.log(`corpus: ${fileCount} files, ${chunkCount} chunks of <= ${chunking.maxChunkSizeTokens} tokens (overlap ${chunking.chunkOverlapTokens}), ${DIMENSIONS}-dim embeddings`);
-  console.log(`ingestion: ${ingestSeconds.toFixed(1)} s, ${Math.round(chunkCount / ingestSeconds)} chunks/s (extract, chunk, embed in process, write rows + FTS5 + vec0)`);
+  console.log(`ingestion: ${ingestSeconds.toFixed(1)} s, ${Math.round(chunkCount / ingestSeconds)} chunks/s (extract, chunk, embed in process, write rows + ${postgres ? 'tsvector' : 'FTS5 + vec0'})`);
   console.log(`hybrid search (top 10, ${queryCount} queries): p50 ${ms(percentile(searchLatencies, 50))}, p95 ${ms(percentile(searchLatencies, 95))}`);
   console.log(`vector ranking alone: p50 ${ms(percentile(vectorLatencies, 50))}, p95 ${ms(percentile(vectorLatencies, 95))}`);
   console.log(`vector recall@10 vs exact brute force: ${(recallSum / queryCount).toFixed(4)}`);
 } finally {
   await db.destroy();
+  await database?.drop();
   rmSync(dir, { recursive: true, force: true });
 }

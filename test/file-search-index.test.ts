@@ -14,6 +14,7 @@ import { extractText, IngestionError } from '../src/tools/file-search/extract.js
 import { FileSearchIndex, type SearchHit } from '../src/tools/file-search/index.js';
 import { minimalDocx, minimalPdf } from './support/documents.js';
 import { ScriptedModel } from './support/scripted-model.js';
+import { createThrowawayDatabase, TEST_DATABASE_URL, type ThrowawayDatabase } from './support/test-database.js';
 
 async function assertIngestionError(promise: Promise<unknown>, code: IngestionError['code']): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
@@ -132,6 +133,7 @@ describe('chunkText', () => {
 describe('FileSearchIndex', () => {
   let model: ScriptedModel;
   let dir: string;
+  let database: ThrowawayDatabase | undefined;
   let db: Kysely<Database>;
   let index: FileSearchIndex;
   let keywordIndex: FileSearchIndex;
@@ -150,7 +152,8 @@ describe('FileSearchIndex', () => {
     model = await ScriptedModel.start();
     dir = mkdtempSync(join(tmpdir(), 'stepwise-file-search-'));
     const config = loadConfig({ OPENAI_BASE_URL: model.url, STEPWISE_EMBEDDING_MODEL: 'embed-1', STEPWISE_DATA_DIR: dir });
-    db = openDatabase({ dataDir: config.dataDir, databaseUrl: undefined });
+    database = TEST_DATABASE_URL ? await createThrowawayDatabase(TEST_DATABASE_URL) : undefined;
+    db = openDatabase({ dataDir: config.dataDir, databaseUrl: database?.url });
     await migrateToLatest(db);
     index = new FileSearchIndex(db, createEmbedder(config));
     keywordIndex = new FileSearchIndex(db, undefined);
@@ -161,6 +164,7 @@ describe('FileSearchIndex', () => {
 
   after(async () => {
     await db.destroy();
+    await database?.drop();
     await model.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -296,7 +300,7 @@ describe('FileSearchIndex', () => {
     assert.deepEqual(await index.fileChunks('proj_a', 'vs_1', 'file_volcano.txt'), [documents['volcano.txt']]);
   });
 
-  test('keeps every vector table in step with the chunks', async () => {
+  test('keeps every vector table in step with the chunks', { skip: TEST_DATABASE_URL && 'PostgreSQL keeps no vector tables' }, async () => {
     const { rows } = await sql<{ bytes: number; chunks: number }>`
       SELECT length(embedding) AS bytes, count(*) AS chunks FROM chunks WHERE embedding IS NOT NULL GROUP BY 1`.execute(db);
     assert.ok(rows.length >= 2, 'files were indexed with embeddings of two sizes');

@@ -1,11 +1,13 @@
 import { type Insertable, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Embedder } from '../../providers/embeddings.js';
+import { dialectOf } from '../../store/dialect.js';
 import type { ChunkRow, Database } from '../../store/schema.js';
 import { type ChunkingOptions, chunkText } from './chunk.js';
 import { extractText, IngestionError } from './extract.js';
 import { fuseRankings } from './fusion.js';
-import { keywordQuery, keywordRanking, type Ranking, type SearchScope, vectorBlob, vectorRanking } from './rankings.js';
-import { addVectors, removeVectors } from './vector-tables.js';
+import { type ChunkSearch, queryWords, type Ranking, type SearchScope, vectorBlob } from './rankings.js';
+import { postgresChunkSearch } from './search-postgres.js';
+import { sqliteChunkSearch } from './search-sqlite.js';
 
 export { AUTO_CHUNKING, type ChunkingOptions, chunkingViolation } from './chunk.js';
 export { extractText, IngestionError, type IngestionErrorCode } from './extract.js';
@@ -39,7 +41,7 @@ export interface SearchHit {
 
 // How many candidates each ranking contributes before fusion: well past the 50 results a search may ask for.
 const RANKING_DEPTH = 100;
-// Rows per INSERT, under SQLite's limit on bound parameters.
+// Rows per INSERT, under SQLite's limit on bound parameters (PostgreSQL's is higher).
 const INSERT_BATCH = 500;
 
 /** The chunks (as `chunks c`) of one store, or of one file in it. */
@@ -48,15 +50,24 @@ function chunksOf(projectId: string, vectorStoreId: string, fileId?: string) {
   return sql`c.project_id = ${projectId} AND c.vector_store_id = ${vectorStoreId} ${file}`;
 }
 
+/** How the database `db` ranks chunks; a new ranker each call, for one FileSearchIndex. */
+export function chunkSearchFor(db: Kysely<Database>): ChunkSearch {
+  return dialectOf(db) === 'postgres' ? postgresChunkSearch() : sqliteChunkSearch;
+}
+
 /**
- * file_search's retrieval: files become chunks (text, FTS5 entry, and an embedding when a model is
- * configured) in SQLite, and searches fuse vector similarity with keyword relevance.
+ * file_search's retrieval: files become chunks (text, keyword index entry, and an embedding when a
+ * model is configured) in the store, and searches fuse vector similarity with keyword relevance.
  */
 export class FileSearchIndex {
+  readonly #search: ChunkSearch;
+
   constructor(
     readonly db: Kysely<Database>,
     readonly embedder: Embedder | undefined,
-  ) {}
+  ) {
+    this.#search = chunkSearchFor(db);
+  }
 
   /** Indexes a file into a vector store, replacing what an earlier indexing of it left there. */
   async indexFile(input: IndexFileInput): Promise<{ chunks: number; usageBytes: number }> {
@@ -79,7 +90,7 @@ export class FileSearchIndex {
       for (let start = 0; start < rows.length; start += INSERT_BATCH) {
         await trx.insertInto('chunks').values(rows.slice(start, start + INSERT_BATCH)).execute();
       }
-      if (vectors?.[0]) await addVectors(trx, vectors[0].length, fileChunks);
+      if (vectors?.[0]) await this.#search.vectorIndex?.add(trx, vectors[0].length, fileChunks);
     });
     const usageBytes = rows.reduce((sum, row) => sum + Buffer.byteLength(row.text) + (row.embedding?.byteLength ?? 0), 0);
     return { chunks: rows.length, usageBytes };
@@ -110,11 +121,11 @@ export class FileSearchIndex {
   async search(input: SearchInput): Promise<SearchHit[]> {
     if (input.vectorStoreIds.length === 0 || input.fileIds?.length === 0) return [];
     const rankings: Ranking[] = [];
-    const match = keywordQuery(input.query);
-    if (match) rankings.push(await keywordRanking(this.db, input, match, RANKING_DEPTH));
+    const words = queryWords(input.query);
+    if (words.length) rankings.push(await this.#search.keywordRanking(this.db, input, words, RANKING_DEPTH));
     if (this.embedder && input.query.trim()) {
       const [vector] = await this.embedder.embed([input.query], input.signal);
-      const ranking = vector ? await vectorRanking(this.db, input, vector, RANKING_DEPTH) : [];
+      const ranking = vector ? await this.#search.vectorRanking(this.db, input, Float32Array.from(vector), RANKING_DEPTH) : [];
       // Empty only where no chunk in scope has an embedding (indexed without a model): nothing was compared.
       if (ranking.length) rankings.push(ranking);
     }
@@ -135,7 +146,7 @@ export class FileSearchIndex {
   }
 
   async #delete(trx: Kysely<Database>, condition: RawBuilder<unknown>): Promise<void> {
-    await removeVectors(trx, condition);
+    await this.#search.vectorIndex?.remove(trx, condition);
     await sql`DELETE FROM chunks AS c WHERE ${condition}`.execute(trx);
   }
 

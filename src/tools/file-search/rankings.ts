@@ -1,6 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../store/schema.js';
-import { nearestVectors } from './vector-tables.js';
 
 /** Which chunks a search may return. */
 export interface SearchScope {
@@ -12,47 +11,53 @@ export interface SearchScope {
 
 /**
  * Chunks, best first. `relevance` (0..1) is what the ranking knows of a chunk's absolute fit:
- * cosine similarity for vectors; keyword ranks carry none of their own (bm25 is unbounded), so 1.
+ * cosine similarity for vectors; keyword ranks carry none of their own (bm25 and ts_rank_cd are
+ * unbounded), so 1.
  */
 export type Ranking = { id: number; relevance: number }[];
 
-// Keeps a pathological query (a pasted document) from becoming a huge FTS expression.
+/**
+ * How one database ranks chunks. Each runs with the `db` given, which may be a transaction.
+ * `vectorIndex` is a copy of the embeddings kept beside `chunks`, on databases that search one.
+ */
+export interface ChunkSearch {
+  /** Chunks matching any of `words` (as `queryWords` gives them), most relevant first. */
+  keywordRanking(db: Kysely<Database>, scope: SearchScope, words: string[], depth: number): Promise<Ranking>;
+  /** Chunks nearest `vector` by exact cosine similarity; chunks embedded at another size are skipped. */
+  vectorRanking(db: Kysely<Database>, scope: SearchScope, vector: Float32Array, depth: number): Promise<Ranking>;
+  vectorIndex?: {
+    /** Copies the embeddings of the chunks `condition` selects (over `chunks c`) once they are written. */
+    add(db: Kysely<Database>, dimensions: number, condition: RawBuilder<unknown>): Promise<void>;
+    /** Drops the copies for the chunks `condition` selects, before they are deleted. */
+    remove(db: Kysely<Database>, condition: RawBuilder<unknown>): Promise<void>;
+  };
+}
+
+// Keeps a pathological query (a pasted document) from becoming a huge keyword expression.
 const MAX_QUERY_TERMS = 64;
 
-/** The float32 blob that sqlite-vec reads. */
-export function vectorBlob(vector: number[]): Buffer {
-  const floats = Float32Array.from(vector);
+/** The float32 little-endian blob stored in `chunks.embedding`, as sqlite-vec reads it. */
+export function vectorBlob(vector: Float32Array | number[]): Buffer {
+  const floats = vector instanceof Float32Array ? vector : Float32Array.from(vector);
   return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength);
 }
 
 /**
- * An FTS5 expression matching any word of the query. Each word is quoted, and words hold only
- * letters, digits and combining marks, so no FTS5 operator or syntax character gets through.
- * Undefined when the query has no word at all.
+ * The distinct words of a query, lowercased. Words hold only letters, digits and combining marks,
+ * so no operator or syntax character of FTS5 or tsquery gets through. Empty when there is none.
  */
-export function keywordQuery(query: string): string | undefined {
-  const words = [...new Set(query.toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) ?? [])].slice(0, MAX_QUERY_TERMS);
-  return words.length ? words.map((word) => `"${word}"`).join(' OR ') : undefined;
+export function queryWords(query: string): string[] {
+  return [...new Set(query.toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) ?? [])].slice(0, MAX_QUERY_TERMS);
 }
 
-/** The scope as a condition on columns named as in `chunks` and the vec0 tables, under `prefix`. */
-function scopeCondition(scope: SearchScope, prefix = 'c.') {
+/** A cosine similarity (-1..1) as a ranking's relevance. */
+export function similarityRelevance(similarity: number): number {
+  return Math.min(1, Math.max(0, similarity));
+}
+
+/** The scope as a condition on columns named as in `chunks` (and the vec0 tables), under `prefix`. */
+export function scopeCondition(scope: SearchScope, prefix = 'c.'): RawBuilder<unknown> {
   const column = (name: string) => sql.ref(`${prefix}${name}`);
   const files = scope.fileIds ? sql`AND ${column('file_id')} IN (${sql.join(scope.fileIds)})` : sql``;
   return sql`${column('project_id')} = ${scope.projectId} AND ${column('vector_store_id')} IN (${sql.join(scope.vectorStoreIds)}) ${files}`;
-}
-
-/** Chunks matching any query word, by BM25 (SQLite's bm25() is lower for better matches). */
-export async function keywordRanking(db: Kysely<Database>, scope: SearchScope, match: string, depth: number): Promise<Ranking> {
-  const { rows } = await sql<{ id: number }>`
-    SELECT c.id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
-    WHERE chunks_fts MATCH ${match} AND ${scopeCondition(scope)}
-    ORDER BY bm25(chunks_fts), c.id LIMIT ${depth}`.execute(db);
-  return rows.map((row) => ({ id: row.id, relevance: 1 }));
-}
-
-/** Chunks nearest the query vector by exact cosine distance. */
-export async function vectorRanking(db: Kysely<Database>, scope: SearchScope, vector: number[], depth: number): Promise<Ranking> {
-  const neighbours = await nearestVectors(db, Float32Array.from(vector), scopeCondition(scope, ''), depth);
-  return neighbours.map(({ id, distance }) => ({ id, relevance: Math.min(1, Math.max(0, 1 - distance)) }));
 }

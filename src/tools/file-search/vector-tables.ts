@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../store/schema.js';
+import { vectorBlob } from './rankings.js';
 
 /**
  * sqlite-vec's vec0 tables, one per embedding size (a vec0 column has a fixed dimension, and the
@@ -48,9 +49,8 @@ export interface Neighbour {
  */
 export async function nearestVectors(db: Kysely<Database>, vector: Float32Array, filter: RawBuilder<unknown>, depth: number): Promise<Neighbour[]> {
   if (!(await vectorTableExists(db, vector.length))) return [];
-  const blob = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
   const { rows } = await sql<Neighbour>`
-    SELECT id, distance FROM ${vectorTable(vector.length)} WHERE embedding MATCH ${blob} AND k = ${depth} AND ${filter}`.execute(db);
+    SELECT id, distance FROM ${vectorTable(vector.length)} WHERE embedding MATCH ${vectorBlob(vector)} AND k = ${depth} AND ${filter}`.execute(db);
   // With several partitions (stores), vec0 returns k rows from each; SQLite would push an SQL
   // LIMIT into the vec0 query, which refuses LIMIT beside k.
   return rows.sort((a, b) => a.distance - b.distance || a.id - b.id).slice(0, depth);

@@ -104,13 +104,8 @@ export class ClusterRuntime implements Runtime {
   async start(ctx: ServiceContext): Promise<void> {
     if (!this.#works) return;
     const { log, runLeaseMs, expirySweepMs, runConcurrency } = this.options;
-    await this.queue.work(
-      {
-        stepwise_run: (payload) => this.#execute(payload as RunRef),
-        stepwise_ingest: (payload) => this.#ingest(payload as VectorStoreFileRef),
-      },
-      runConcurrency + INGESTION_CONCURRENCY,
-    );
+    await this.queue.work('stepwise_run', (payload) => this.#execute(payload as RunRef), runConcurrency);
+    await this.queue.work('stepwise_ingest', (payload) => this.#ingest(payload as VectorStoreFileRef), INGESTION_CONCURRENCY);
     await recoverIngestion(ctx);
     await this.#queueOrphans(ctx);
     this.#stopSweeps = [
@@ -127,8 +122,8 @@ export class ClusterRuntime implements Runtime {
 
   async #execute(ref: RunRef): Promise<void> {
     if (this.#runs.has(ref.runId)) return;
-    const claim = await this.#leases.claim(ref);
-    if (!claim) return;
+    const takeovers = await this.#leases.claim(ref);
+    if (takeovers === undefined) return;
     const { signal, done } = this.#runs.start(ref.runId);
     const heartbeat = setInterval(() => {
       this.#leases.renew(ref).then(
@@ -137,7 +132,7 @@ export class ClusterRuntime implements Runtime {
       );
     }, this.options.runLeaseMs / 3);
     try {
-      if (claim.takenOver) await prepareTakeover(this.options.executor.deps, ref, claim.takeovers);
+      await prepareTakeover(this.options.executor.deps, ref, takeovers);
       await this.options.executor.execute(ref, signal);
     } finally {
       clearInterval(heartbeat);

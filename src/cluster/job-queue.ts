@@ -17,7 +17,7 @@ function graphileLogger(log: (message: string, error?: unknown) => void): Logger
  * hear of new ones through LISTEN/NOTIFY, and a job key keeps one pending job per run or file.
  */
 export class JobQueue {
-  #runner: Runner | undefined;
+  readonly #runners: Runner[] = [];
 
   private constructor(
     readonly pool: pg.Pool,
@@ -35,11 +35,10 @@ export class JobQueue {
     await this.utils.addJob(task, payload, { jobKey: `${task}:${key}`, maxAttempts: MAX_ATTEMPTS });
   }
 
-  /** Starts executing jobs in this process, up to `concurrency` at once. */
-  async work(tasks: Record<TaskName, (payload: unknown) => Promise<void>>, concurrency: number): Promise<void> {
-    const taskList: Record<string, Task> = {};
-    for (const [name, handler] of Object.entries(tasks)) taskList[name] = (payload) => handler(payload);
-    this.#runner = await run({
+  /** Starts executing jobs of one task in this process, up to `concurrency` at once. */
+  async work(task: TaskName, handler: (payload: unknown) => Promise<void>, concurrency: number): Promise<void> {
+    const taskList: Record<string, Task> = { [task]: (payload) => handler(payload) };
+    const runner = await run({
       pgPool: this.pool,
       concurrency,
       noHandleSignals: true,
@@ -48,10 +47,11 @@ export class JobQueue {
       taskList,
       logger: graphileLogger(this.log),
     });
+    this.#runners.push(runner);
   }
 
   async close(): Promise<void> {
-    await this.#runner?.stop();
+    await Promise.all(this.#runners.map((runner) => runner.stop()));
     await this.utils.release();
   }
 }

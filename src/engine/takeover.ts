@@ -6,11 +6,12 @@ import { RunRecorder } from './recorder.js';
 export const MAX_TAKEOVERS = 3;
 
 /**
- * Readies a run whose executing process stopped mid-execution (a worker whose lease lapsed, or
- * the embedded server before a restart) for another execution. The
- * model call that was cut off is discarded, with its unfinished step and message, and the run is
- * queued again, so the new execution calls the model afresh and nothing is recorded twice. A run
- * that keeps stopping its workers fails with `last_error` instead.
+ * Readies a run for another execution after the process executing it stopped midway (a worker
+ * whose lease lapsed, or the embedded server before a restart). Only a run still `in_progress` needs
+ * it: a run is in that status only while an execution holds it. The model call that was cut off is
+ * discarded, with its unfinished step and message, and the run is queued again, so the new
+ * execution calls the model afresh and nothing is recorded twice. A run that keeps stopping the
+ * processes executing it fails with `last_error` instead.
  */
 export async function prepareTakeover({ store, bus, clock }: Pick<ExecutorDeps, 'store' | 'bus' | 'clock'>, { projectId, runId }: RunRef, takeovers: number): Promise<void> {
   const run = await store.runs.get(projectId, runId);

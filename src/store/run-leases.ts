@@ -2,14 +2,6 @@ import type { Kysely } from 'kysely';
 import type { RunRef } from './store.js';
 import type { Database } from './schema.js';
 
-/** What a worker learns when it claims a run. */
-export interface Claim {
-  /** How many times workers took the run over from one that stopped heartbeating. */
-  takeovers: number;
-  /** The run had a lapsed lease: the execution that held it stopped midway. */
-  takenOver: boolean;
-}
-
 /**
  * Leases on runs, kept in the runs table: a worker executes a run only while it holds the run's
  * lease, renews it by heartbeat, and another worker may claim it once it lapses.
@@ -21,32 +13,27 @@ export class RunLeases {
     readonly durationMs: number,
   ) {}
 
-  /** Takes the run's lease if it is free or lapsed; undefined while a live lease holds it. */
-  async claim({ projectId, runId }: RunRef): Promise<Claim | undefined> {
+  /**
+   * Takes the run's lease if it is free or lapsed, in one statement (of two workers claiming at
+   * once, one wins). Returns how many times executions of the run were taken over, counting this
+   * claim if it takes over a lapsed lease; undefined while a live lease holds the run.
+   */
+  async claim({ projectId, runId }: RunRef): Promise<number | undefined> {
     const now = Date.now();
-    return this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .selectFrom('runs')
-        .select(['lease_owner', 'lease_expires_at', 'lease_takeovers'])
-        .where('project_id', '=', projectId)
-        .where('id', '=', runId)
-        .executeTakeFirst();
-      if (!row) return undefined;
-      if (row.lease_owner !== null && (row.lease_expires_at ?? 0) >= now) return undefined;
-      // A lease is released when its execution ends; one still standing was cut off mid-execution.
-      const takenOver = row.lease_owner !== null;
-      const takeovers = row.lease_takeovers + (takenOver ? 1 : 0);
-      // Compare-and-set on the lease as read: of two workers claiming at once, one wins.
-      const result = await trx
-        .updateTable('runs')
-        .set({ lease_owner: this.owner, lease_expires_at: now + this.durationMs, lease_takeovers: takeovers })
-        .where('project_id', '=', projectId)
-        .where('id', '=', runId)
-        .where((eb) => (row.lease_owner === null ? eb('lease_owner', 'is', null) : eb('lease_owner', '=', row.lease_owner)))
-        .where((eb) => (row.lease_expires_at === null ? eb('lease_expires_at', 'is', null) : eb('lease_expires_at', '=', row.lease_expires_at)))
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n ? { takeovers, takenOver } : undefined;
-    });
+    const row = await this.db
+      .updateTable('runs')
+      .set((eb) => ({
+        lease_owner: this.owner,
+        lease_expires_at: now + this.durationMs,
+        // A lease is released when its execution ends; one still standing was cut off midway.
+        lease_takeovers: eb('lease_takeovers', '+', eb.case().when('lease_owner', 'is not', null).then(1).else(0).end()),
+      }))
+      .where('project_id', '=', projectId)
+      .where('id', '=', runId)
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
+      .returning('lease_takeovers')
+      .executeTakeFirst();
+    return row?.lease_takeovers;
   }
 
   /** Extends the lease; false when this worker no longer holds it. */

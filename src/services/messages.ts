@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { ServiceContext } from './context.js';
 import { activeRun } from './run-status.js';
-import { checkMetadata } from './validation.js';
+import { checkMetadata, checkTextLength } from './validation.js';
 
 function toContent(content: CreateMessageRequest['content']): MessageContent[] {
   if (typeof content === 'string') return [{ type: 'text', text: { value: content, annotations: [] } }];
@@ -17,6 +17,10 @@ function toContent(content: CreateMessageRequest['content']): MessageContent[] {
 /** A message as given by the client: complete at once, outside any run. */
 export function messageFromRequest(threadId: string, params: CreateMessageRequest, createdAt: number, param = ''): Message {
   checkMetadata(params.metadata, `${param}metadata`);
+  if (typeof params.content === 'string') checkTextLength(params.content, `${param}content`);
+  else {
+    for (const [index, part] of params.content.entries()) if (part.type === 'text') checkTextLength(part.text, `${param}content[${index}].text`);
+  }
   return {
     id: newId('message'),
     object: 'thread.message',

@@ -74,8 +74,10 @@ const words = (chars: number) => 'lorem ipsum '.repeat(Math.ceil(chars / 12)).sl
 const HUGE = words(3 * 1024 * 1024);
 const wrongValue = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(null, true, -1, 0, 1e308, '', [], {}, words(70_000)));
 
+type NestingKind = 'array' | 'object' | 'filter';
+
 /** Nested arrays and objects `depth` levels deep, built as text so that no recursion serializes it. */
-function deeplyNested(depth: number, kind: 'array' | 'object' | 'filter'): string {
+function deeplyNested(depth: number, kind: NestingKind): string {
   if (kind === 'array') return '['.repeat(depth) + ']'.repeat(depth);
   if (kind === 'object') return '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
   return '{"type":"and","filters":['.repeat(depth) + '{"type":"eq","key":"k","value":1}' + ']}'.repeat(depth);
@@ -96,20 +98,21 @@ function idFor(name: string): fc.Arbitrary<string> {
 }
 
 /**
- * Values near a schema of the spec: mostly of its shape (so requests reach the services), often just
+ * Values near a schema of the spec: mostly of its shape (so requests reach the services), at times just
  * outside it (one past a bound, the wrong type, an unknown field), and ids that exist where a field names one.
  */
 class NearSchema {
-  readonly #cache = new Map<Schema, Map<number, fc.Arbitrary<unknown>>>();
+  readonly #cache = new Map<Schema, Map<string, fc.Arbitrary<unknown>>>();
 
   of(schema: Schema, depth: number, name = ''): fc.Arbitrary<unknown> {
-    const byDepth = this.#cache.get(schema) ?? new Map<number, fc.Arbitrary<unknown>>();
-    this.#cache.set(schema, byDepth);
-    const key = depth * 2 + (/_ids?$/.test(name) ? 1 : 0);
-    let arbitrary = byDepth.get(key);
+    const built = this.#cache.get(schema) ?? new Map<string, fc.Arbitrary<unknown>>();
+    this.#cache.set(schema, built);
+    // The name matters only to fields that hold ids.
+    const key = `${depth} ${/_ids?$/.test(name) ? name : ''}`;
+    let arbitrary = built.get(key);
     if (!arbitrary) {
       arbitrary = this.#build(schema, depth, name);
-      byDepth.set(key, arbitrary);
+      built.set(key, arbitrary);
     }
     return arbitrary;
   }
@@ -201,7 +204,7 @@ const jsonBody = (op: Operation, depth: number) =>
     { weight: 12, arbitrary: near.of({ $ref: `#/components/schemas/${op.body?.schema ?? 'Metadata'}` }, depth).map((value) => JSON.stringify(value) ?? '') },
     { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)) },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom('{', '{"a":', 'nul', '{"model":"x",}', "{'a':1}", '\u0000', '', '[', '{"a":1}{', '\ufeff{}'), fc.string({ maxLength: 8 })).map(([a, b]) => a + b) },
-    { weight: 1, arbitrary: fc.constantFrom(...bodyFields(op)).chain((field) => fc.tuple(fc.constantFrom('array', 'object', 'filter') as fc.Arbitrary<'array'>, fc.constantFrom(90, 10_000)).map(([kind, depth]) => `{"${field}":${deeplyNested(depth, kind)}}`)) },
+    { weight: 1, arbitrary: fc.constantFrom(...bodyFields(op)).chain((field) => fc.tuple(fc.constantFrom<NestingKind[]>('array', 'object', 'filter'), fc.constantFrom(90, 10_000)).map(([kind, depth]) => `{"${field}":${deeplyNested(depth, kind)}}`)) },
     { weight: 1, arbitrary: fc.constantFrom(...bodyFields(op)).map((field) => `{"${field}":"${HUGE}"}`) },
   );
 

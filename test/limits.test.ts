@@ -58,17 +58,17 @@ describe('sizes the spec states only in prose', () => {
       const assistant = await h.client.beta.assistants.create({ model: 'gpt-4o' });
       const thread = await h.client.beta.threads.create();
       const tooLong = 'word '.repeat(TEXT_MAX / 5) + 'x';
-      const refusals: [Promise<unknown>, string][] = [
-        [h.client.beta.threads.messages.create(thread.id, { role: 'user', content: tooLong }), 'content'],
-        [h.client.beta.threads.messages.create(thread.id, { role: 'user', content: [{ type: 'text', text: 'fine' }, { type: 'text', text: tooLong }] }), 'content[1].text'],
-        [h.client.beta.threads.create({ messages: [{ role: 'user', content: 'fine' }, { role: 'user', content: tooLong }] }), 'messages[1].content'],
-        [h.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id, instructions: tooLong }), 'instructions'],
-        [h.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id, additional_instructions: tooLong }), 'additional_instructions'],
-        [h.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id, additional_messages: [{ role: 'user', content: tooLong }] }), 'additional_messages[0].content'],
-        [h.client.beta.threads.createAndRun({ assistant_id: assistant.id, instructions: tooLong }), 'instructions'],
+      const refusals: [() => Promise<unknown>, string][] = [
+        [() => h.client.beta.threads.messages.create(thread.id, { role: 'user', content: tooLong }), 'content'],
+        [() => h.client.beta.threads.messages.create(thread.id, { role: 'user', content: [{ type: 'text', text: 'fine' }, { type: 'text', text: tooLong }] }), 'content[1].text'],
+        [() => h.client.beta.threads.create({ messages: [{ role: 'user', content: 'fine' }, { role: 'user', content: tooLong }] }), 'messages[1].content'],
+        [() => h.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id, instructions: tooLong }), 'instructions'],
+        [() => h.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id, additional_instructions: tooLong }), 'additional_instructions'],
+        [() => h.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id, additional_messages: [{ role: 'user', content: tooLong }] }), 'additional_messages[0].content'],
+        [() => h.client.beta.threads.createAndRun({ assistant_id: assistant.id, instructions: tooLong }), 'instructions'],
       ];
       for (const [attempt, param] of refusals) {
-        const error = await attempt.catch((e: unknown) => e);
+        const error = await attempt().catch((e: unknown) => e);
         assert.ok(error instanceof BadRequestError, String(error));
         assert.equal(error.param, param);
         assert.equal(error.code, 'string_above_max_length');
@@ -126,8 +126,8 @@ describe("a project's files: count and total bytes", () => {
       const part = await h.client.uploads.parts.create(created.id, { data: new File([Buffer.from('abc')], 'part') });
       await upload(h.client, 5, 'a.txt');
       await upload(h.client, 5, 'b.txt');
-      for (const attempt of [upload(h.client, 5, 'c.txt'), h.client.uploads.complete(created.id, { part_ids: [part.id] })]) {
-        const refused = await attempt.catch((e: unknown) => e);
+      for (const attempt of [() => upload(h.client, 5, 'c.txt'), () => h.client.uploads.complete(created.id, { part_ids: [part.id] })]) {
+        const refused = await attempt().catch((e: unknown) => e);
         assert.ok(refused instanceof BadRequestError, String(refused));
         assert.equal(refused.code, 'file_limit_exceeded');
       }

@@ -14,13 +14,17 @@ function toContent(content: CreateMessageRequest['content']): MessageContent[] {
   return content.map((part): MessageContent => (part.type === 'text' ? { type: 'text', text: { value: part.text, annotations: [] } } : part));
 }
 
+function checkContentLength(content: CreateMessageRequest['content'], param: string): void {
+  if (typeof content === 'string') return checkTextLength(content, `${param}content`);
+  content.forEach((part, index) => {
+    if (part.type === 'text') checkTextLength(part.text, `${param}content[${index}].text`);
+  });
+}
+
 /** A message as given by the client: complete at once, outside any run. */
 export function messageFromRequest(threadId: string, params: CreateMessageRequest, createdAt: number, param = ''): Message {
   checkMetadata(params.metadata, `${param}metadata`);
-  if (typeof params.content === 'string') checkTextLength(params.content, `${param}content`);
-  else {
-    for (const [index, part] of params.content.entries()) if (part.type === 'text') checkTextLength(part.text, `${param}content[${index}].text`);
-  }
+  checkContentLength(params.content, param);
   return {
     id: newId('message'),
     object: 'thread.message',

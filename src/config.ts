@@ -50,6 +50,9 @@ export interface StepwiseConfig {
   codeMemoryLimitMb: number;
   /** Largest file accepted by POST /files (and the most an upload may declare). */
   maxFileBytes: number;
+  /** Total bytes of a project's files, and their number; 0: no limit. */
+  maxProjectStorageBytes: number;
+  maxProjectFiles: number;
   /** Model for `/embeddings` on the default provider; unset: file_search ranks by keywords alone. */
   embeddingModel: string | undefined;
 }
@@ -142,6 +145,8 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
     codeTimeoutMs: intFrom(env, 'STEPWISE_CODE_TIMEOUT_MS', 60_000),
     codeMemoryLimitMb: intFrom(env, 'STEPWISE_CODE_MEMORY_MB', 512),
     maxFileBytes: intFrom(env, 'STEPWISE_MAX_FILE_BYTES', 512 * 1024 * 1024),
+    maxProjectStorageBytes: intFrom(env, 'STEPWISE_MAX_PROJECT_STORAGE_BYTES', 0),
+    maxProjectFiles: intFrom(env, 'STEPWISE_MAX_PROJECT_FILES', 0),
     embeddingModel: env.STEPWISE_EMBEDDING_MODEL || file.embeddingModel || undefined,
   };
 }

@@ -70,6 +70,7 @@ test('unknown top-level field is a 400 naming the field', async () => {
   const error = assertError(await post('/assistants', { model: 'gpt-4o', colour: 'red' }), 400, 'colour');
   assert.equal(error.message, 'Unrecognized request argument supplied: colour');
   assertError(await post('/threads', { messages: [], colour: 'red' }), 400, 'colour', /^Unrecognized request argument supplied: colour$/);
+  assertError(await post('/threads', { '': 'red' }), 400, null, /^Unrecognized request argument supplied: ''$/);
   const thread = await h.client.beta.threads.create();
   assertError(await post(`/threads/${thread.id}/messages`, { role: 'user', content: 'x', colour: 'red' }), 400, 'colour', /Unrecognized request argument supplied: colour/);
   assertError(await post(`/threads/${thread.id}`, { colour: 'red' }), 400, 'colour', /Unrecognized request argument supplied: colour/);

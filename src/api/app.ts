@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError, invalidRequest } from '../errors.js';
 import type { ApiDeps } from './deps.js';
 import { assistantRoutes } from './routes/assistants.js';
@@ -35,9 +37,30 @@ function isApiPath(url: string): boolean {
   return /^\/v1(?:[/?]|$)/.test(url);
 }
 
+/** Deeper than any request of the API needs, shallow enough that nothing recursive downstream can overflow the stack. */
+const MAX_JSON_DEPTH = 100;
+
+/** Whether arrays and objects in the JSON text nest deeper than `max`; brackets inside strings do not count. */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 function parseJson(_request: unknown, body: string, done: (error: Error | null, value?: unknown) => void): void {
   // The SDK posts cancel with an empty body; an empty body is no body.
   if (body.trim() === '') return done(null, undefined);
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) return done(invalidRequest(`The JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`, null, 'json_too_deep'));
   try {
     done(null, JSON.parse(body));
   } catch {
@@ -69,11 +92,37 @@ function toApiError(error: FastifyError | ApiError, app: FastifyInstance): ApiEr
   return new ApiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error');
 }
 
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers or URL past Node's 16 KiB,
+ * broken request lines) still get OpenAI's error object, written straight to the socket.
+ */
+function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const apiError =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiError(431, 'The request line and headers are too large.', 'invalid_request_error', null, 'request_headers_too_large')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new ApiError(408, 'The request took too long to arrive.', 'invalid_request_error', null, 'request_timeout')
+        : invalidRequest('The HTTP request is malformed.');
+  const body = JSON.stringify(apiError.toBody());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${apiError.status} ${STATUS_CODES[apiError.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
+/** A URL that cannot be decoded (`%ff`, `%zz`) fails before routing, where the error handler does not reach. */
+function badUrl(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void reply.status(400).header('x-request-id', request.id).send(invalidRequest(`Invalid URL (${request.method}): ${error.message}`).toBody());
+}
+
 export function createApp(deps: ApiDeps, options: AppOptions): FastifyInstance {
   const app = Fastify({
     logger: options.logger,
     bodyLimit: options.bodyLimitBytes,
     genReqId: () => `req_${randomBytes(16).toString('hex')}`,
+    clientErrorHandler,
+    frameworkErrors: badUrl,
   });
   // Fastify would hand text/plain bodies over as strings; the API speaks JSON only, so they get the 415.
   app.removeContentTypeParser(['application/json', 'text/plain']);

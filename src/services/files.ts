@@ -2,10 +2,12 @@ import { basename } from 'node:path/posix';
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { unixSeconds } from '../clock.js';
+import type { StepwiseConfig } from '../config.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { OpenAIFile } from '../spec/wire.js';
 import type { Page, PageQuery } from '../store/collection.js';
+import type { Store } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 import { removeFileFromAllVectorStores } from './vector-stores.js';
 
@@ -75,6 +77,20 @@ export async function putWithinLimit(blobs: BlobStore, key: string, stream: Read
   }
 }
 
+/** What a project holds, and what it may: its files' count and total bytes against the configured limits (0: none). */
+export async function checkProjectStorage(store: Store, config: StepwiseConfig, projectId: string, newBytes: number, param: string | null = null): Promise<void> {
+  const { maxProjectStorageBytes: maxBytes, maxProjectFiles: maxFiles } = config;
+  if (maxBytes === 0 && maxFiles === 0) return;
+  const files = await store.files.all(projectId, {});
+  if (maxFiles > 0 && files.length >= maxFiles) {
+    throw invalidRequest(`This project already has ${files.length} files, its limit. Delete files to make room.`, param, 'file_limit_exceeded');
+  }
+  const used = files.reduce((total, file) => total + file.bytes, 0);
+  if (maxBytes > 0 && used + newBytes > maxBytes) {
+    throw invalidRequest(`This project's files would take ${used + newBytes} bytes, over its storage limit of ${maxBytes} bytes (${used} in use). Delete files to make room.`, param, 'storage_limit_exceeded');
+  }
+}
+
 const EXPIRY_SECONDS = { min: 3600, max: 2592000 };
 
 function checkExpiresAfter(expiresAfter: FileExpirationAfter | undefined): void {
@@ -119,7 +135,11 @@ export class Files {
         status: 'processed',
         ...(params.expires_after && { expires_at: createdAt + params.expires_after.seconds }),
       };
-      return await this.ctx.store.files.insert(projectId, file);
+      // Checked and inserted in one transaction, so that concurrent uploads cannot both take the last room.
+      return await this.ctx.store.transaction(async (store) => {
+        await checkProjectStorage(store, this.ctx.config, projectId, file.bytes);
+        return store.files.insert(projectId, file);
+      });
     } catch (error) {
       await this.discard(content);
       throw error;

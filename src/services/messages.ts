@@ -7,16 +7,24 @@ import type { Store } from '../store/store.js';
 import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { ServiceContext } from './context.js';
 import { activeRun } from './run-status.js';
-import { checkMetadata } from './validation.js';
+import { checkMetadata, checkTextLength } from './validation.js';
 
 function toContent(content: CreateMessageRequest['content']): MessageContent[] {
   if (typeof content === 'string') return [{ type: 'text', text: { value: content, annotations: [] } }];
   return content.map((part): MessageContent => (part.type === 'text' ? { type: 'text', text: { value: part.text, annotations: [] } } : part));
 }
 
+function checkContentLength(content: CreateMessageRequest['content'], param: string): void {
+  if (typeof content === 'string') return checkTextLength(content, `${param}content`);
+  content.forEach((part, index) => {
+    if (part.type === 'text') checkTextLength(part.text, `${param}content[${index}].text`);
+  });
+}
+
 /** A message as given by the client: complete at once, outside any run. */
 export function messageFromRequest(threadId: string, params: CreateMessageRequest, createdAt: number, param = ''): Message {
   checkMetadata(params.metadata, `${param}metadata`);
+  checkContentLength(params.content, param);
   return {
     id: newId('message'),
     object: 'thread.message',

@@ -20,7 +20,7 @@ import { insertMessages } from './messages.js';
 import { activeRun, checkRunCapacity, isTerminal } from './run-status.js';
 import { insertThread } from './threads.js';
 import { resolveToolResources } from './tool-resources.js';
-import { checkMetadata, checkTools } from './validation.js';
+import { checkMetadata, checkTextLength, checkTools } from './validation.js';
 
 type RunOptions = Omit<CreateRunRequest, 'assistant_id' | 'additional_messages' | 'stream'>;
 
@@ -45,6 +45,8 @@ export class Runs {
   #newRun(id: string, threadId: string, assistant: Assistant, params: RunOptions, createdAt: number): Run {
     checkMetadata(params.metadata);
     checkTools(params.tools);
+    checkTextLength(params.instructions, 'instructions');
+    checkTextLength(params.additional_instructions, 'additional_instructions');
     return {
       id,
       object: 'thread.run',

@@ -5,7 +5,7 @@ import { ApiError, invalidRequest, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { CompleteUploadRequest, CreateUploadRequest, Upload, UploadPart } from '../spec/wire.js';
 import type { ServiceContext } from './context.js';
-import { checkPurpose, Files, putWithinLimit, sanitizeFilename } from './files.js';
+import { checkProjectStorage, checkPurpose, Files, putWithinLimit, sanitizeFilename } from './files.js';
 
 const UPLOAD_MAX_BYTES = 8 * 1024 ** 3;
 export const PART_MAX_BYTES = 64 * 1024 ** 2;
@@ -54,6 +54,8 @@ export class Uploads {
     if (!Number.isInteger(params.bytes) || params.bytes < 0 || params.bytes > maxBytes) {
       throw invalidRequest(`Invalid 'bytes': expected an integer between 0 and ${maxBytes}, got ${params.bytes}.`, 'bytes', 'invalid_value');
     }
+    // Refused at once when the declared bytes cannot fit; completing the upload checks again.
+    await checkProjectStorage(this.ctx.store, this.ctx.config, projectId, params.bytes, 'bytes');
     const createdAt = unixSeconds(this.ctx.clock);
     const upload: Upload = {
       id: newId('upload'),

@@ -32,3 +32,12 @@ export function checkTools(tools: readonly { type: string; function?: { name: st
     }
   });
 }
+
+const TEXT_MAX_CHARS = 256_000;
+
+/** Instructions and message texts, as OpenAI bounds them; the spec states it only for an assistant's instructions. */
+export function checkTextLength(text: string | null | undefined, param: string): void {
+  if (typeof text === 'string' && text.length > TEXT_MAX_CHARS) {
+    throw invalidRequest(`Invalid '${param}': string too long. Expected a string with maximum length ${TEXT_MAX_CHARS}, but got a string with length ${text.length} instead.`, param, 'string_above_max_length');
+  }
+}

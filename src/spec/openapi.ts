@@ -72,7 +72,8 @@ function describe(error: ErrorObject): SchemaViolation {
   if (error.keyword === 'additionalProperties') {
     const name = String(params.additionalProperty);
     const param = pathToParam(error.instancePath, name);
-    return { param, message: `Unrecognized request argument supplied: ${param}` };
+    // An empty field name makes no param at the root; the message still names it.
+    return { param, message: `Unrecognized request argument supplied: ${param ?? "''"}` };
   }
   if (error.keyword === 'required') {
     const param = pathToParam(error.instancePath, String(params.missingProperty));

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { assertMatchesSpec, type Harness, startHarness } from './support/harness.js';
 
 let h: Harness;
@@ -45,4 +47,17 @@ test('a streamed conversation with a function call, end to end', async () => {
   const steps = await h.client.beta.threads.runs.steps.list(paused.id, { thread_id: thread.id, order: 'asc' });
   assert.deepEqual(steps.data.map((step) => [step.type, step.status]), [['message_creation', 'completed'], ['tool_calls', 'completed'], ['message_creation', 'completed']]);
   for (const step of steps.data) assertMatchesSpec('RunStepObject', step);
+});
+
+// js-tiktoken's BPE is quadratic in the length of one unbroken word, and a stalled event loop stops
+// every timer, so the count runs in a child process that is killed if it takes minutes.
+test('a 200,000-character word is counted in seconds, and a run over it completes', async () => {
+  const script = "import('./src/engine/tokens.ts').then((tokens) => console.log(tokens.countTokens('x'.repeat(200000))))";
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { timeout: 60_000 });
+  assert.ok(Number(stdout) >= 200_000 / 8, `counted ${stdout.trim()} tokens`);
+  const assistant = await h.client.beta.assistants.create({ model: 'gpt-4o' });
+  const thread = await h.client.beta.threads.create({ messages: [{ role: 'user', content: 'x'.repeat(200_000) }] });
+  h.model.script({ text: 'ok' });
+  const run = await h.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 20 });
+  assert.equal(run.status, 'completed');
 });

@@ -5,12 +5,17 @@ import type { ChatMessage } from '../providers/chat-model.js';
 // Every message costs a few tokens of framing on top of its content (OpenAI's chat format).
 const TOKENS_PER_MESSAGE = 4;
 
+// js-tiktoken's BPE is quadratic in the length of one unbroken run of characters: a pasted
+// 70,000-character blob (base64, minified code) would hold the event loop for minutes. Such runs
+// are counted in pieces of this length, which costs at most a token more per piece.
+const LONG_RUN = /\S{128}(?=\S)/g;
+
 let encoder: Tiktoken | undefined;
 
 /** o200k_base, the encoding of current OpenAI models; a close estimate for other models' budgets. */
 export function countTokens(text: string): number {
   encoder ??= new Tiktoken(o200kBase);
-  return encoder.encode(text, 'all').length;
+  return encoder.encode(text.replace(LONG_RUN, '$& '), 'all').length;
 }
 
 function contentText(message: ChatMessage): string {

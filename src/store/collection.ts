@@ -36,6 +36,14 @@ export interface CollectionOptions<T> {
   key?: (doc: T) => Filter;
 }
 
+/**
+ * PostgreSQL text cannot hold NUL, so no id or column value stored holds one: a lookup by such a
+ * value (a guessed id, a cursor) matches nothing, and is not sent to the database, which would refuse it.
+ */
+function matchesNothing(...values: (string | undefined)[]): boolean {
+  return values.some((value) => value?.includes('\u0000'));
+}
+
 interface Document {
   id: string;
   created_at: number;
@@ -68,6 +76,7 @@ export class Collection<T extends Document> {
   }
 
   async get(projectId: string, id: string, filter: Filter = {}): Promise<T | undefined> {
+    if (matchesNothing(id, ...Object.values(filter))) return undefined;
     let query = this.#db.selectFrom(this.#table).select('data').where('project_id', '=', projectId).where('id', '=', id);
     for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
     const row = await query.executeTakeFirst();
@@ -81,6 +90,7 @@ export class Collection<T extends Document> {
 
   /** Writes `doc` only while the row still has the expected status: a compare-and-set for state machines. */
   async updateIf(projectId: string, doc: T, expectedStatus?: string): Promise<boolean> {
+    if (matchesNothing(doc.id)) return false;
     let query = this.#db
       .updateTable(this.#table)
       .set({ data: JSON.stringify(doc), ...this.#columns(doc) })
@@ -93,11 +103,13 @@ export class Collection<T extends Document> {
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {
+    if (matchesNothing(id)) return false;
     const result = await this.#db.deleteFrom(this.#table).where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
 
   async deleteWhere(projectId: string, filter: Filter): Promise<void> {
+    if (matchesNothing(...Object.values(filter))) return;
     let query = this.#db.deleteFrom(this.#table).where('project_id', '=', projectId);
     for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
     await query.execute();
@@ -105,6 +117,7 @@ export class Collection<T extends Document> {
 
   /** Every matching object in creation order; for filters known to select few rows. */
   async all(projectId: string, filter: Filter): Promise<T[]> {
+    if (matchesNothing(...Object.values(filter))) return [];
     let query = this.#db.selectFrom(this.#table).select('data').where('project_id', '=', projectId);
     for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
     const rows = await query.orderBy('id', 'asc').execute();
@@ -113,6 +126,7 @@ export class Collection<T extends Document> {
 
   /** Ids sort by creation (ULID suffix), so every page is one range scan on the primary key. */
   async list(projectId: string, filter: Filter, page: PageQuery): Promise<Page<T>> {
+    if (matchesNothing(...Object.values(filter), page.after, page.before)) return { data: [], hasMore: false };
     // `before` pages are read backwards from the cursor, then put back in the requested order.
     const reverse = page.before !== undefined && page.after === undefined;
     const scanOrder = reverse ? (page.order === 'asc' ? 'desc' : 'asc') : page.order;

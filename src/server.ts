@@ -72,7 +72,7 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const store = new Store(db);
   const log = (message: string, error?: unknown) => console.error(`[stepwise] ${message}`, error ?? '');
   const channels = postgresUrl ? await PgChannels.connect(postgresUrl, log) : undefined;
-  const bus = channels ? await PgEventBus.listen(channels) : new EventBus();
+  const bus = channels ? await PgEventBus.start(channels, serves) : new EventBus();
   const fileSearch = new FileSearchIndex(db, createEmbedder(config));
   const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
   const codeSessions = new CodeSessions(

@@ -19,8 +19,10 @@ export class PgEventBus extends EventBus {
     super();
   }
 
-  static async listen(channels: PgChannels): Promise<PgEventBus> {
+  /** `receive`: whether this process hears other processes' events; only one that serves streams needs them. */
+  static async start(channels: PgChannels, receive: boolean): Promise<PgEventBus> {
     const bus = new PgEventBus(channels);
+    if (!receive) return bus;
     await channels.listen(CHANNEL, (message) => {
       const { runId, event, data } = message as RemoteEvent;
       bus.deliver(runId, event, data);

@@ -355,3 +355,14 @@ test('a restart while a run waits on a silent model calls the model again', asyn
     await solo.close();
   }
 });
+
+test('of ten runs created at once on one thread, exactly one is accepted', async () => {
+  const { assistant, thread } = await setup(h);
+  h.model.script({ hang: true });
+  const attempts = await Promise.allSettled(Array.from({ length: 10 }, () => h.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id })));
+  const accepted = attempts.flatMap((attempt) => (attempt.status === 'fulfilled' ? [attempt.value] : []));
+  assert.equal(accepted.length, 1);
+  for (const attempt of attempts) if (attempt.status === 'rejected') assert.match(String(attempt.reason), /already has an active run/);
+  await h.client.beta.threads.runs.cancel(accepted[0]!.id, { thread_id: thread.id });
+  await waitForStatus(h, accepted[0]!, 'cancelled');
+});

@@ -137,6 +137,7 @@ export class Files {
       };
       // Checked and inserted in one transaction, so that concurrent uploads cannot both take the last room.
       return await this.ctx.store.transaction(async (store) => {
+        await store.lockProject(projectId);
         await checkProjectStorage(store, this.ctx.config, projectId, file.bytes);
         return store.files.insert(projectId, file);
       });

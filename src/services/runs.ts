@@ -99,6 +99,7 @@ export class Runs {
     const run = this.#newRun(runId, threadId, assistant, params, createdAt);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, params.additional_messages ?? [], 'additional_messages');
     await this.ctx.store.transaction(async (store) => {
+      await store.lockProject(projectId);
       const running = await activeRun(store, projectId, threadId);
       if (running) throw invalidRequest(`Thread ${threadId} already has an active run ${running.id}.`);
       await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
@@ -117,6 +118,7 @@ export class Runs {
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
     const { thread, run } = await this.ctx.store.transaction(async (store) => {
+      await store.lockProject(projectId);
       await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
       const created = await insertThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
       const newRun = this.#newRun(runId, created.id, assistant, runParams, createdAt);

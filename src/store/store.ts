@@ -15,7 +15,7 @@ import type {
   VectorStoreFileBatch,
 } from '../spec/wire.js';
 import { Collection } from './collection.js';
-import { jsonNumber } from './dialect.js';
+import { dialectOf, jsonNumber } from './dialect.js';
 import type { Database } from './schema.js';
 
 export interface RunRef {
@@ -69,6 +69,15 @@ export class Store {
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => work(new Store(trx)));
+  }
+
+  /**
+   * Inside a transaction: holds off the project's other such transactions until this one ends, for
+   * a check that reads before it writes (one active run per thread, quotas). SQLite runs one
+   * transaction at a time anyway; PostgreSQL takes a transaction-scoped advisory lock.
+   */
+  async lockProject(projectId: string): Promise<void> {
+    if (dialectOf(this.db) === 'postgres') await sql`SELECT pg_advisory_xact_lock(hashtext(${projectId}))`.execute(this.db);
   }
 
   /** Runs of every project in the given statuses; for the engine's recovery and expiry sweeps. */

@@ -71,10 +71,11 @@ export class ClusterRuntime implements Runtime {
 
   static async connect(options: ClusterOptions): Promise<ClusterRuntime> {
     const runtime = new ClusterRuntime(options, await JobQueue.connect(options.pool, options.log));
-    await options.channels.listen(CONTROL_CHANNEL, (message) => runtime.#stopHere(message as Control));
+    if (runtime.#works) await options.channels.listen(CONTROL_CHANNEL, (message) => runtime.#stopHere(message as Control));
     return runtime;
   }
 
+  /** Whether this process executes jobs (an API-only process just queues them). */
   get #works(): boolean {
     return this.options.role !== 'api';
   }

@@ -146,9 +146,11 @@ export class TurnOutput {
   async keepPartialText(): Promise<void> {
     if (!this.#message) return;
     const { store, projectId } = this.recorder;
-    // An expiry may have closed the message meanwhile: its status stays, the text is added.
-    const stored = await store.messages.get(projectId, this.#message.id);
-    if (stored) await store.messages.update(projectId, this.#withText(stored));
+    // An expiry (from any process) may close the message meanwhile: its status stays, the text is added.
+    for (;;) {
+      const stored = await store.messages.get(projectId, this.#message.id);
+      if (!stored || (await store.messages.updateIf(projectId, this.#withText(stored), stored.status))) return;
+    }
   }
 
   #withText(message: Message, annotations: TextAnnotation[] = []): Message {

@@ -7,6 +7,13 @@ export function dialectOf(db: Kysely<any>): DialectName {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
+/** A text field of the JSON text in column `column`, as SQL. */
+export function jsonText(db: Kysely<any>, column: string, field: string): RawBuilder<string | null> {
+  return dialectOf(db) === 'postgres'
+    ? sql<string | null>`(${sql.ref(column)}::jsonb ->> ${field})`
+    : sql<string | null>`json_extract(${sql.ref(column)}, ${`$.${field}`})`;
+}
+
 /** A number field of the JSON text in column `column`, as SQL; 0 where absent. */
 export function jsonNumber(db: Kysely<any>, column: string, field: string): RawBuilder<number> {
   return dialectOf(db) === 'postgres'

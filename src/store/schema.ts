@@ -17,6 +17,7 @@ export interface ThreadChildRow extends DocumentRow {
 
 export interface MessageRow extends ThreadChildRow {
   run_id: string | null;
+  status: string | null;
 }
 
 export interface RunRow extends ThreadChildRow {

@@ -16,7 +16,5 @@ export function jsonText(db: Kysely<any>, column: string, field: string): RawBui
 
 /** A number field of the JSON text in column `column`, as SQL; 0 where absent. */
 export function jsonNumber(db: Kysely<any>, column: string, field: string): RawBuilder<number> {
-  return dialectOf(db) === 'postgres'
-    ? sql<number>`coalesce((${sql.ref(column)}::jsonb ->> ${field})::bigint, 0)`
-    : sql<number>`coalesce(json_extract(${sql.ref(column)}, ${`$.${field}`}), 0)`;
+  return sql<number>`coalesce(cast(${jsonText(db, column, field)} as bigint), 0)`;
 }

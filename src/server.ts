@@ -102,8 +102,8 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
     rateLimitPerMinute: config.rateLimitPerMinute,
   });
 
-  // Loading the tokenizer blocks for about a second: better at start than in the first run.
-  countTokens('');
+  // Loading the tokenizer blocks for about a second: better at start than in the first run it counts.
+  if (role !== 'api') countTokens('');
   await runtime.start(ctx);
   const address = serves ? await app.listen({ host: config.host, port: config.port }) : undefined;
   return {

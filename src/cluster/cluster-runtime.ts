@@ -133,7 +133,8 @@ export class ClusterRuntime implements Runtime {
       );
     }, this.options.runLeaseMs / 3);
     try {
-      await prepareTakeover(this.options.executor.deps, ref, takeovers);
+      // A run that was never taken over needs no preparing (and no extra read).
+      if (takeovers > 0) await prepareTakeover(this.options.executor.deps, ref, takeovers);
       await this.options.executor.execute(ref, signal);
     } finally {
       clearInterval(heartbeat);

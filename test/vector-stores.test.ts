@@ -190,6 +190,25 @@ describe('keyword-only (no embedding model)', { timeout: TIMEOUT_MS }, () => {
     await assert.rejects(h.client.vectorStores.fileBatches.cancel(batch.id, { vector_store_id: store.id }), BadRequestError);
   });
 
+  test('files indexed side by side, while the store is searched, leave its counts, usage and status exact', async () => {
+    const files = 12;
+    for (let round = 0; round < 5; round++) {
+      const store = await h.client.vectorStores.create({});
+      const fileIds = await Promise.all(Array.from({ length: files }, (_, i) => upload(h, `${FRUIT} Round ${round}, file ${i}.`, `f${i}.txt`)));
+      const batch = await h.client.vectorStores.fileBatches.create(store.id, { file_ids: fileIds });
+      // Each search records use of the store, a write racing the ingestion jobs' count refreshes.
+      const searches = Array.from({ length: 4 }, () => h.client.vectorStores.search(store.id, { query: 'bananas' }));
+      const done = await h.client.vectorStores.fileBatches.poll(store.id, batch.id, { pollIntervalMs: 5 });
+      await Promise.all(searches);
+      assert.deepEqual(done.file_counts, { in_progress: 0, completed: files, failed: 0, cancelled: 0, total: files });
+      const vectorStore = await h.client.vectorStores.retrieve(store.id);
+      assert.equal(vectorStore.status, 'completed');
+      assert.deepEqual(vectorStore.file_counts, done.file_counts);
+      const indexed = (await h.client.vectorStores.files.list(store.id, { limit: 100 })).data;
+      assert.equal(vectorStore.usage_bytes, indexed.reduce((sum, file) => sum + file.usage_bytes, 0));
+    }
+  });
+
   test('uploadAndPoll on mixed files, a PDF and a docx among them: the corrupt and the unsupported fail, the others complete', async () => {
     const store = await h.client.vectorStores.create({});
     const batch = await h.client.vectorStores.fileBatches.uploadAndPoll(store.id, {

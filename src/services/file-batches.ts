@@ -6,7 +6,7 @@ import type { Filter, Page, PageQuery } from '../store/collection.js';
 import type { ServiceContext } from './context.js';
 import { existingVectorStore } from './vector-store-access.js';
 import { type Attachment, attachFiles, checkFileExists, checkStatusFilter, detachFile, resolveChunking, sharedAttachments } from './vector-store-files.js';
-import { noFiles, refreshVectorStore, tallyBatch } from './vector-store-tally.js';
+import { changeVectorStoreFiles, noFiles, tallyBatch } from './vector-store-tally.js';
 
 // The generated request type collapses to `unknown` (its `anyOf` has `unknown` branches); this is its object branch.
 interface BatchRequest {
@@ -63,9 +63,10 @@ export class FileBatches {
         await detachFile(this.ctx, projectId, vectorStoreId, file.id);
       }
     }
-    const cancelled = await this.ctx.store.fileBatches.update(projectId, await tallyBatch(this.ctx.store, projectId, { ...batch, status: 'cancelled' }));
-    await refreshVectorStore(this.ctx.store, projectId, vectorStoreId);
-    return cancelled;
+    return changeVectorStoreFiles(this.ctx.store, projectId, vectorStoreId, async (trx) => {
+      const tally = await trx.vectorStoreFileTally(projectId, vectorStoreId);
+      return trx.fileBatches.update(projectId, tallyBatch(tally, { ...batch, status: 'cancelled' }));
+    });
   }
 
   async listFiles(projectId: string, vectorStoreId: string, batchId: string, page: PageQuery, status?: string): Promise<Page<VectorStoreFile>> {

@@ -3,7 +3,7 @@ import type { VectorStoreFileRef } from '../store/store.js';
 import { IngestionError } from '../tools/file-search/extract.js';
 import { AUTO_CHUNKING } from '../tools/file-search/chunk.js';
 import type { ServiceContext } from './context.js';
-import { refreshVectorStore } from './vector-store-tally.js';
+import { changeVectorStoreFiles } from './vector-store-tally.js';
 import { fileBlobKey } from './files.js';
 
 /** Why an ingestion job is stopped from outside; on shutdown the file stays in progress for the next start. */
@@ -35,10 +35,13 @@ async function indexed(deps: IngestionDeps, file: VectorStoreFile, ref: VectorSt
   return { status: 'completed', usage_bytes: usageBytes, last_error: null };
 }
 
-/** Records the outcome on the file as it is now (its attributes may have changed meanwhile); false when it is no longer in progress. */
+/**
+ * Records the outcome on the file as it is now (its attributes may have changed meanwhile), with the
+ * counts of its store and batch; false when the file is no longer in progress.
+ */
 function record(deps: IngestionDeps, ref: VectorStoreFileRef, outcome: Outcome): Promise<boolean> {
-  return deps.store.transaction(async (trx) => {
-    const current = await trx.vectorStoreFiles.get(ref.projectId, ref.fileId, { vector_store_id: ref.vectorStoreId });
+  return changeVectorStoreFiles(deps.store, ref.projectId, ref.vectorStoreId, async (trx) => {
+    const current = await trx.vectorStoreFiles.getForUpdate(ref.projectId, ref.fileId, { vector_store_id: ref.vectorStoreId });
     if (current?.status !== 'in_progress') return false;
     await trx.vectorStoreFiles.update(ref.projectId, { ...current, ...outcome });
     return true;
@@ -61,16 +64,15 @@ export async function ingestFile(deps: IngestionDeps, ref: VectorStoreFileRef, s
   if (signal.reason === 'shutdown') return;
   if (signal.aborted || !(await record(deps, ref, outcome))) {
     await deps.fileSearch.removeFile(ref.projectId, ref.vectorStoreId, ref.fileId);
-    return;
   }
-  await refreshVectorStore(deps.store, ref.projectId, ref.vectorStoreId);
 }
 
-/** Queues again every file a previous process left in progress, so ingestion survives a restart. */
 /** Identifies an ingestion job across processes. */
 export function ingestionKey({ projectId, vectorStoreId, fileId }: VectorStoreFileRef): string {
   return `${projectId}/${vectorStoreId}/${fileId}`;
 }
+
+/** Queues again every file a previous process left in progress, so ingestion survives a restart. */
 
 export async function recoverIngestion(ctx: Pick<ServiceContext, 'store' | 'ingestion'>): Promise<void> {
   for (const ref of await ctx.store.vectorStoreFilesInProgress()) ctx.ingestion.enqueue(ref);

@@ -21,10 +21,10 @@ export async function existingVectorStore(ctx: ServiceContext, projectId: string
   return presented(vectorStore, unixSeconds(ctx.clock));
 }
 
-/** Changes a stored vector store in a transaction, so it cannot overwrite counts refreshed meanwhile. */
+/** Changes a stored vector store while holding its row, so it cannot overwrite counts refreshed meanwhile. */
 export function changeVectorStore(ctx: ServiceContext, projectId: string, vectorStoreId: string, change: (vectorStore: VectorStore) => VectorStore): Promise<VectorStore> {
   return ctx.store.transaction(async (trx) => {
-    const vectorStore = await trx.vectorStores.get(projectId, vectorStoreId);
+    const vectorStore = await trx.vectorStores.getForUpdate(projectId, vectorStoreId);
     if (!vectorStore) throw notFound('vector store', vectorStoreId);
     return trx.vectorStores.update(projectId, change(vectorStore));
   });

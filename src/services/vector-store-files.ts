@@ -122,7 +122,8 @@ export class VectorStoreFiles {
 
   async update(projectId: string, vectorStoreId: string, fileId: string, params: UpdateVectorStoreFileAttributesRequest): Promise<VectorStoreFile> {
     return this.ctx.store.transaction(async (trx) => {
-      const file = await trx.vectorStoreFiles.get(projectId, fileId, { vector_store_id: vectorStoreId });
+      // Held until written back, so an ingestion outcome recorded meanwhile is not undone.
+      const file = await trx.vectorStoreFiles.getForUpdate(projectId, fileId, { vector_store_id: vectorStoreId });
       if (!file) throw notFound('vector store file', fileId);
       return trx.vectorStoreFiles.update(projectId, { ...file, attributes: params.attributes ?? {} });
     });

@@ -17,20 +17,24 @@ function countsOf(tally: StatusTally[]): FileCounts {
 }
 
 /** A batch ends when none of its files is left in progress; only a cancel makes it `cancelled`. */
-export async function tallyBatch(store: Store, projectId: string, batch: VectorStoreFileBatch): Promise<VectorStoreFileBatch> {
-  const fileCounts = countsOf(await store.vectorStoreFileTally(projectId, batch.vector_store_id, batch.id));
+export function tallyBatch(tally: StatusTally[], batch: VectorStoreFileBatch): VectorStoreFileBatch {
+  const fileCounts = countsOf(tally.filter(({ batchId }) => batchId === batch.id));
   const status = batch.status === 'in_progress' && fileCounts.in_progress === 0 ? 'completed' : batch.status;
   return { ...batch, status, file_counts: fileCounts };
 }
 
 /**
- * Brings a vector store's file counts, usage and status, and those of its unfinished batches, in line
- * with its files. In one transaction, so concurrent ingestion jobs cannot write stale counts over newer ones.
+ * Applies `change` to a vector store's files, then brings the store's file counts, usage and status,
+ * and those of its unfinished batches, in line with them; all in one transaction that holds the
+ * store's row from the start. So changes and counts commit together, and concurrent refreshes run
+ * one after another, each counting every change committed before it. To avoid deadlocks, every
+ * transaction that holds a store's row and its files' rows takes the store's first.
  */
-export function refreshVectorStore(store: Store, projectId: string, vectorStoreId: string): Promise<void> {
+export function changeVectorStoreFiles<T>(store: Store, projectId: string, vectorStoreId: string, change: (trx: Store) => Promise<T>): Promise<T> {
   return store.transaction(async (trx) => {
-    const vectorStore = await trx.vectorStores.get(projectId, vectorStoreId);
-    if (!vectorStore) return;
+    const vectorStore = await trx.vectorStores.getForUpdate(projectId, vectorStoreId);
+    const result = await change(trx);
+    if (!vectorStore) return result;
     const tally = await trx.vectorStoreFileTally(projectId, vectorStoreId);
     const fileCounts = countsOf(tally);
     await trx.vectorStores.update(projectId, {
@@ -40,7 +44,13 @@ export function refreshVectorStore(store: Store, projectId: string, vectorStoreI
       status: fileCounts.in_progress > 0 ? 'in_progress' : 'completed',
     });
     for (const batch of await trx.fileBatches.all(projectId, { vector_store_id: vectorStoreId, status: 'in_progress' })) {
-      await trx.fileBatches.update(projectId, await tallyBatch(trx, projectId, batch));
+      await trx.fileBatches.update(projectId, tallyBatch(tally, batch));
     }
+    return result;
   });
+}
+
+/** Brings a vector store's counts in line with its files after they changed elsewhere. */
+export function refreshVectorStore(store: Store, projectId: string, vectorStoreId: string): Promise<void> {
+  return changeVectorStoreFiles(store, projectId, vectorStoreId, async () => undefined);
 }

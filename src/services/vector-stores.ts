@@ -74,6 +74,8 @@ export class VectorStores {
       this.ctx.ingestion.abort({ projectId, vectorStoreId, fileId: file.id });
     }
     await this.ctx.store.transaction(async (trx) => {
+      // The store's row before its files' rows, the order every count refresh takes them in.
+      await trx.vectorStores.getForUpdate(projectId, vectorStoreId);
       await trx.vectorStoreFiles.deleteWhere(projectId, { vector_store_id: vectorStoreId });
       await trx.fileBatches.deleteWhere(projectId, { vector_store_id: vectorStoreId });
       await trx.vectorStores.delete(projectId, vectorStoreId);

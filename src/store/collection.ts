@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { dialectOf } from './dialect.js';
 
 export type CollectionName =
   | 'assistants'
@@ -75,11 +76,24 @@ export class Collection<T extends Document> {
     return doc;
   }
 
-  async get(projectId: string, id: string, filter: Filter = {}): Promise<T | undefined> {
+  get(projectId: string, id: string, filter: Filter = {}): Promise<T | undefined> {
+    return this.#get(projectId, id, filter, false);
+  }
+
+  /**
+   * Inside a transaction that will write the row back: reads it and holds it until the transaction
+   * ends, so no other transaction changes it in between (a read-modify-write on PostgreSQL, whose
+   * transactions otherwise see each other's commits). SQLite runs one transaction at a time anyway.
+   */
+  getForUpdate(projectId: string, id: string, filter: Filter = {}): Promise<T | undefined> {
+    return this.#get(projectId, id, filter, dialectOf(this.#db) === 'postgres');
+  }
+
+  async #get(projectId: string, id: string, filter: Filter, lockRow: boolean): Promise<T | undefined> {
     if (matchesNothing(id, ...Object.values(filter))) return undefined;
     let query = this.#db.selectFrom(this.#table).select('data').where('project_id', '=', projectId).where('id', '=', id);
     for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
-    const row = await query.executeTakeFirst();
+    const row = await (lockRow ? query.forUpdate() : query).executeTakeFirst();
     return row ? (JSON.parse(row.data as string) as T) : undefined;
   }
 

@@ -29,8 +29,9 @@ export interface VectorStoreFileRef {
   fileId: string;
 }
 
-/** How many vector store files are in one status, and the bytes they use. */
+/** How many vector store files of one batch (or of none) are in one status, and the bytes they use. */
 export interface StatusTally {
+  batchId: string | null;
   status: VectorStoreFile['status'];
   files: number;
   usageBytes: number;
@@ -130,16 +131,21 @@ export class Store {
     return rows.map((row) => ({ projectId: row.project_id, vectorStoreId: row.vector_store_id, fileId: row.id }));
   }
 
-  /** Files of a vector store, or of one of its batches, counted by status. */
-  async vectorStoreFileTally(projectId: string, vectorStoreId: string, batchId?: string): Promise<StatusTally[]> {
-    let query = this.db
+  /** Files of a vector store counted by batch and status, in one statement so all counts agree. */
+  async vectorStoreFileTally(projectId: string, vectorStoreId: string): Promise<StatusTally[]> {
+    const rows = await this.db
       .selectFrom('vector_store_files')
-      .select(['status', sql<number>`count(*)`.as('files'), sql<number>`sum(${jsonNumber(this.db, 'data', 'usage_bytes')})`.as('usageBytes')])
+      .select(['batch_id', 'status', sql<number>`count(*)`.as('files'), sql<number>`sum(${jsonNumber(this.db, 'data', 'usage_bytes')})`.as('usageBytes')])
       .where('project_id', '=', projectId)
-      .where('vector_store_id', '=', vectorStoreId);
-    if (batchId !== undefined) query = query.where('batch_id', '=', batchId);
-    const rows = await query.groupBy('status').execute();
-    return rows.map((row) => ({ status: row.status as StatusTally['status'], files: Number(row.files), usageBytes: Number(row.usageBytes) }));
+      .where('vector_store_id', '=', vectorStoreId)
+      .groupBy(['batch_id', 'status'])
+      .execute();
+    return rows.map((row) => ({
+      batchId: row.batch_id,
+      status: row.status as StatusTally['status'],
+      files: Number(row.files),
+      usageBytes: Number(row.usageBytes),
+    }));
   }
 
   /** The batch a vector store file belongs to is not part of its wire object, so it is set apart. */

@@ -210,6 +210,35 @@ test('createThreadAndRun creates the thread with its messages and runs on it', a
   assert.equal(done.status, 'completed');
 });
 
+test('metadata set on a run, its message and its thread while the run streams is kept, and the run still completes', async () => {
+  const assistant = await newAssistant();
+  const thread = await newThread('Tell me a story');
+  h.model.script({ text: ['Once', ' upon', ' a', ' time.'], chunkDelayMs: 100 });
+  const stream = h.client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+  const changed = new Promise<void>((resolve, reject) => {
+    stream.once('textDelta', () => {
+      const run = stream.currentRun()!;
+      const message = stream.currentMessageSnapshot()!;
+      Promise.all([
+        h.client.beta.threads.runs.update(run.id, { thread_id: thread.id, metadata: { run: 'tagged' } }),
+        h.client.beta.threads.messages.update(message.id, { thread_id: thread.id, metadata: { message: 'tagged' } }),
+        h.client.beta.threads.update(thread.id, { metadata: { thread: 'tagged' } }),
+      ]).then(() => resolve(), reject);
+    });
+  });
+  const run = await stream.finalRun();
+  await changed;
+  assert.equal(run.status, 'completed');
+  const stored = await h.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+  assert.equal(stored.status, 'completed');
+  assert.deepEqual(stored.metadata, { run: 'tagged' });
+  const [answer] = (await h.client.beta.threads.messages.list(thread.id, { run_id: run.id })).data;
+  assert.equal(answer?.status, 'completed');
+  assert.equal(textOf(answer), 'Once upon a time.');
+  assert.deepEqual(answer?.metadata, { message: 'tagged' });
+  assert.deepEqual((await h.client.beta.threads.retrieve(thread.id)).metadata, { thread: 'tagged' });
+});
+
 test('runs list, retrieve and modify metadata', async () => {
   const assistant = await newAssistant();
   const thread = await newThread('Hi');

@@ -62,8 +62,9 @@ export class RunRecorder {
    * its status first, e.g. a cancel that landed while the model was streaming.
    */
   async transition(from: RunStatus, patch: Partial<Run>): Promise<boolean> {
-    const next = { ...this.run, ...patch };
-    if (!(await this.store.runs.updateIf(this.projectId, next, from))) return false;
+    // Applied to the stored run, which may have new metadata from a client.
+    const next = await this.store.runs.modify(this.projectId, this.run.id, (stored) => (stored.status === from ? { ...stored, ...patch } : undefined));
+    if (!next) return false;
     this.run = next;
     if (patch.status && patch.status !== from) this.publish(`thread.run.${patch.status}`, next);
     return true;
@@ -132,10 +133,14 @@ export class RunRecorder {
 
   async closeMessage(message: Message, incompleteReason: NonNullable<Message['incomplete_details']>['reason'] | null): Promise<Message> {
     const now = this.now();
-    const closed: Message = incompleteReason
-      ? { ...message, status: 'incomplete', incomplete_details: { reason: incompleteReason }, incomplete_at: now }
-      : { ...message, status: 'completed', completed_at: now };
-    await this.store.messages.update(this.projectId, closed);
+    const ending: Partial<Message> = incompleteReason
+      ? { status: 'incomplete', incomplete_details: { reason: incompleteReason }, incomplete_at: now }
+      : { status: 'completed', completed_at: now };
+    // The client may have set metadata on the message meanwhile; everything else is the engine's.
+    const closed = (await this.store.messages.modify(this.projectId, message.id, (stored) => ({ ...message, ...ending, metadata: stored.metadata }))) ?? {
+      ...message,
+      ...ending,
+    };
     this.publish(closed.status === 'completed' ? 'thread.message.completed' : 'thread.message.incomplete', closed);
     return closed;
   }

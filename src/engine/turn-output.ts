@@ -147,10 +147,7 @@ export class TurnOutput {
     if (!this.#message) return;
     const { store, projectId } = this.recorder;
     // An expiry (from any process) may close the message meanwhile: its status stays, the text is added.
-    for (;;) {
-      const stored = await store.messages.get(projectId, this.#message.id);
-      if (!stored || (await store.messages.updateIf(projectId, this.#withText(stored), stored.status))) return;
-    }
+    await store.messages.modify(projectId, this.#message.id, (stored) => this.#withText(stored));
   }
 
   #withText(message: Message, annotations: TextAnnotation[] = []): Message {

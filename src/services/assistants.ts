@@ -53,14 +53,18 @@ export class Assistants {
 
   async update(projectId: string, assistantId: string, params: ModifyAssistantRequest): Promise<Assistant> {
     checkAssistantFields(params);
-    const assistant = await this.retrieve(projectId, assistantId);
+    await this.retrieve(projectId, assistantId);
     params = { ...params, tool_resources: await resolveToolResources(this.ctx, projectId, params.tool_resources) };
     // A field set to null goes back to its default, as if the assistant had been created without it.
     const fallback = defaults();
-    const changes = Object.entries(params)
-      .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => [key, value ?? fallback[key as keyof Defaulted] ?? null]);
-    return this.ctx.store.assistants.update(projectId, { ...assistant, ...Object.fromEntries(changes) } as Assistant);
+    const changes = Object.fromEntries(
+      Object.entries(params)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => [key, value ?? fallback[key as keyof Defaulted] ?? null]),
+    );
+    const changed = await this.ctx.store.assistants.modify(projectId, assistantId, (assistant) => ({ ...assistant, ...changes }) as Assistant);
+    if (!changed) throw notFound('assistant', assistantId);
+    return changed;
   }
 
   async delete(projectId: string, assistantId: string): Promise<{ id: string; object: 'assistant.deleted'; deleted: true }> {

@@ -33,8 +33,8 @@ export async function indexInThreadVectorStore(ctx: ServiceContext, projectId: s
   // A store the thread names but that was deleted is replaced, as a missing one is made.
   if (!vectorStoreId || !(await ctx.store.vectorStores.get(projectId, vectorStoreId))) {
     vectorStoreId = (await new VectorStores(ctx).create(projectId, { name: `Files attached to ${threadId}` })).id;
-    thread.tool_resources = { ...thread.tool_resources, file_search: { vector_store_ids: [vectorStoreId] } };
-    await ctx.store.threads.update(projectId, thread);
+    const fileSearch = { vector_store_ids: [vectorStoreId] };
+    await ctx.store.threads.modify(projectId, threadId, (current) => ({ ...current, tool_resources: { ...current.tool_resources, file_search: fileSearch } }));
   }
   await attachFiles(ctx, projectId, vectorStoreId, await sharedAttachments(ctx, projectId, fileIds, undefined, {}));
 }

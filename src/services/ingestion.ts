@@ -41,10 +41,10 @@ async function indexed(deps: IngestionDeps, file: VectorStoreFile, ref: VectorSt
  */
 function record(deps: IngestionDeps, ref: VectorStoreFileRef, outcome: Outcome): Promise<boolean> {
   return changeVectorStoreFiles(deps.store, ref.projectId, ref.vectorStoreId, async (trx) => {
-    const current = await trx.vectorStoreFiles.getForUpdate(ref.projectId, ref.fileId, { vector_store_id: ref.vectorStoreId });
-    if (current?.status !== 'in_progress') return false;
-    await trx.vectorStoreFiles.update(ref.projectId, { ...current, ...outcome });
-    return true;
+    const recorded = await trx.vectorStoreFiles.modify(ref.projectId, ref.fileId, (file) => (file.status === 'in_progress' ? { ...file, ...outcome } : undefined), {
+      vector_store_id: ref.vectorStoreId,
+    });
+    return recorded !== undefined;
   });
 }
 

@@ -73,9 +73,11 @@ export class Messages {
 
   async update(projectId: string, threadId: string, messageId: string, params: ModifyMessageRequest): Promise<Message> {
     checkMetadata(params.metadata);
-    const message = await this.retrieve(projectId, threadId, messageId);
-    if (params.metadata !== undefined) message.metadata = params.metadata ?? {};
-    return this.ctx.store.messages.update(projectId, message);
+    const { metadata } = params;
+    if (metadata === undefined) return this.retrieve(projectId, threadId, messageId);
+    const changed = await this.ctx.store.messages.modify(projectId, messageId, (message) => ({ ...message, metadata: metadata ?? {} }), { thread_id: threadId });
+    if (!changed) throw notFound('message', messageId);
+    return changed;
   }
 
   async delete(projectId: string, threadId: string, messageId: string): Promise<{ id: string; object: 'thread.message.deleted'; deleted: true }> {

@@ -145,14 +145,11 @@ export class Runs {
   async update(projectId: string, threadId: string, runId: string, params: ModifyRunRequest): Promise<Run> {
     checkMetadata(params.metadata);
     const run = await this.retrieve(projectId, threadId, runId);
-    if (params.metadata === undefined) return run;
-    // Metadata only: written without touching a status the engine may be changing concurrently.
-    for (;;) {
-      const current = await this.retrieve(projectId, threadId, runId);
-      if (await this.ctx.store.runs.updateIf(projectId, { ...current, metadata: params.metadata }, current.status)) {
-        return { ...current, metadata: params.metadata };
-      }
-    }
+    const { metadata } = params;
+    if (metadata === undefined) return run;
+    const changed = await this.ctx.store.runs.modify(projectId, runId, (current) => ({ ...current, metadata }), { thread_id: threadId });
+    if (!changed) throw notFound('run', runId);
+    return changed;
   }
 
   async cancel(projectId: string, threadId: string, runId: string): Promise<Run> {

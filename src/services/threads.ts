@@ -45,12 +45,16 @@ export class Threads {
 
   async update(projectId: string, threadId: string, params: ModifyThreadRequest): Promise<Thread> {
     checkMetadata(params.metadata);
-    const thread = await this.retrieve(projectId, threadId);
+    await this.retrieve(projectId, threadId);
     const toolResources = await resolveToolResources(this.ctx, projectId, params.tool_resources);
-    // Null clears a field to what create gives when it is left out.
-    if (params.metadata !== undefined) thread.metadata = params.metadata ?? {};
-    if (toolResources !== undefined) thread.tool_resources = toolResources ?? {};
-    return this.ctx.store.threads.update(projectId, thread);
+    const changed = await this.ctx.store.threads.modify(projectId, threadId, (thread) => ({
+      ...thread,
+      // Null clears a field to what create gives when it is left out.
+      ...(params.metadata !== undefined && { metadata: params.metadata ?? {} }),
+      ...(toolResources !== undefined && { tool_resources: toolResources ?? {} }),
+    }));
+    if (!changed) throw notFound('thread', threadId);
+    return changed;
   }
 
   /** Deletes the thread with its messages, runs and steps; a run in flight is stopped first. */

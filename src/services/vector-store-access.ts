@@ -21,13 +21,11 @@ export async function existingVectorStore(ctx: ServiceContext, projectId: string
   return presented(vectorStore, unixSeconds(ctx.clock));
 }
 
-/** Changes a stored vector store while holding its row, so it cannot overwrite counts refreshed meanwhile. */
-export function changeVectorStore(ctx: ServiceContext, projectId: string, vectorStoreId: string, change: (vectorStore: VectorStore) => VectorStore): Promise<VectorStore> {
-  return ctx.store.transaction(async (trx) => {
-    const vectorStore = await trx.vectorStores.getForUpdate(projectId, vectorStoreId);
-    if (!vectorStore) throw notFound('vector store', vectorStoreId);
-    return trx.vectorStores.update(projectId, change(vectorStore));
-  });
+/** Changes a stored vector store, atomically, so it cannot overwrite counts refreshed meanwhile. */
+export async function changeVectorStore(ctx: ServiceContext, projectId: string, vectorStoreId: string, change: (vectorStore: VectorStore) => VectorStore): Promise<VectorStore> {
+  const changed = await ctx.store.vectorStores.modify(projectId, vectorStoreId, change);
+  if (!changed) throw notFound('vector store', vectorStoreId);
+  return changed;
 }
 
 /** Records use of the store (a search, an attached file), which pushes its expiry back. */

@@ -121,12 +121,9 @@ export class VectorStoreFiles {
   }
 
   async update(projectId: string, vectorStoreId: string, fileId: string, params: UpdateVectorStoreFileAttributesRequest): Promise<VectorStoreFile> {
-    return this.ctx.store.transaction(async (trx) => {
-      // Held until written back, so an ingestion outcome recorded meanwhile is not undone.
-      const file = await trx.vectorStoreFiles.getForUpdate(projectId, fileId, { vector_store_id: vectorStoreId });
-      if (!file) throw notFound('vector store file', fileId);
-      return trx.vectorStoreFiles.update(projectId, { ...file, attributes: params.attributes ?? {} });
-    });
+    const changed = await this.ctx.store.vectorStoreFiles.modify(projectId, fileId, (file) => ({ ...file, attributes: params.attributes ?? {} }), { vector_store_id: vectorStoreId });
+    if (!changed) throw notFound('vector store file', fileId);
+    return changed;
   }
 
   async delete(projectId: string, vectorStoreId: string, fileId: string): Promise<{ id: string; object: 'vector_store.file.deleted'; deleted: true }> {

@@ -58,12 +58,14 @@ export class Collection<T extends Document> {
   // Kysely cannot type a query over a table chosen at run time; all such loose typing stays in this class.
   readonly #db: Kysely<any>;
   readonly #table: CollectionName;
+  readonly #options: CollectionOptions<T>;
   readonly #columns: (doc: T) => Record<string, string | number | null>;
   readonly #key: (doc: T) => Filter;
 
   constructor(db: Kysely<any>, table: CollectionName, options: CollectionOptions<T> = {}) {
     this.#db = db;
     this.#table = table;
+    this.#options = options;
     this.#columns = options.columns ?? (() => ({}));
     this.#key = options.key ?? (() => ({}));
   }
@@ -100,6 +102,22 @@ export class Collection<T extends Document> {
   async update(projectId: string, doc: T): Promise<T> {
     await this.updateIf(projectId, doc);
     return doc;
+  }
+
+  /**
+   * Reads the object, passes it to `change` and writes back what `change` returns, with no other
+   * write to the object in between, so concurrent changes to different fields (a client's metadata,
+   * the engine's status) never undo each other. `change` returning undefined writes nothing.
+   * Resolves to what was written, or undefined.
+   */
+  async modify(projectId: string, id: string, change: (doc: T) => T | undefined, filter: Filter = {}): Promise<T | undefined> {
+    if (!this.#db.isTransaction) {
+      return this.#db.transaction().execute((trx) => new Collection<T>(trx, this.#table, this.#options).modify(projectId, id, change, filter));
+    }
+    const doc = await this.getForUpdate(projectId, id, filter);
+    const changed = doc && change(doc);
+    if (changed) await this.update(projectId, changed);
+    return changed;
   }
 
   /** Writes `doc` only while the row still has the expected status: a compare-and-set for state machines. */

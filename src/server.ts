@@ -9,7 +9,7 @@ import type { StepwiseConfig } from './config.js';
 import { ClusterRuntime, type Role } from './cluster/cluster-runtime.js';
 import { PgChannels } from './cluster/pg-channel.js';
 import { PgEventBus } from './cluster/pg-event-bus.js';
-import { sweepExpiredRuns } from './engine/maintenance.js';
+import { sweepExpired } from './engine/maintenance.js';
 import { RunExecutor } from './engine/run-executor.js';
 import { countTokens } from './engine/tokens.js';
 import { LocalRuntime, type Runtime } from './engine/runtime.js';
@@ -40,8 +40,8 @@ export interface Stepwise {
   apiKeys: ApiKeys;
   /** Whether requests need an API key now: once any key is active, or always when configured. */
   authRequired(): Promise<boolean>;
-  /** Runs one expiry sweep now (it also runs on a timer). */
-  sweepExpiredRuns(): Promise<number>;
+  /** Runs one expiry sweep (runs, files, uploads) now; it also runs on a timer. */
+  sweepExpired(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -110,7 +110,7 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
     url: address ? `${address}/v1` : '',
     apiKeys,
     authRequired: () => auth.required(),
-    sweepExpiredRuns: () => sweepExpiredRuns(ctx),
+    sweepExpired: () => sweepExpired(ctx),
     async close() {
       await runtime.close();
       await codeSessions.closeAll();

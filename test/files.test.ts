@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BadRequestError, NotFoundError, toFile } from 'openai';
-import { assertMatchesSpec, type Harness, ManualClock, startHarness } from './support/harness.js';
+import { assertMatchesSpec, eventually, type Harness, ManualClock, startHarness } from './support/harness.js';
 
 let h: Harness;
 before(async () => {
@@ -147,6 +147,34 @@ describe('files', () => {
       h.client.files.create({ file: await toFile(Buffer.from('x'), 'a.txt'), purpose: 'assistants', expires_after: { anchor: 'created_at', seconds: 60 } }),
       (error: unknown) => error instanceof BadRequestError && error.param === 'expires_after.seconds',
     );
+  });
+
+  test('a file past its expires_at is deleted by the expiry sweep: its bytes, and its place in every vector store', async () => {
+    const clock = new ManualClock();
+    const timed = await startHarness({ clock });
+    try {
+      const expiring = await timed.client.files.create({ file: await toFile(Buffer.from('Bananas are yellow.'), 'a.txt'), purpose: 'assistants', expires_after: { anchor: 'created_at', seconds: 3600 } });
+      const keeping = await timed.client.files.create({ file: await toFile(Buffer.from('Apples are red.'), 'b.txt'), purpose: 'assistants' });
+      const store = await timed.client.vectorStores.create({ file_ids: [expiring.id, keeping.id] });
+      await eventually(async () => ((await timed.client.vectorStores.retrieve(store.id)).status === 'completed' ? true : undefined));
+      assert.deepEqual(blobNames(timed.dataDir).filter((name) => name.startsWith('files/')).sort(), [`files/${expiring.id}`, `files/${keeping.id}`].sort());
+
+      clock.advanceSeconds(3599);
+      await timed.stepwise.sweepExpired();
+      assert.equal((await timed.client.files.retrieve(expiring.id)).id, expiring.id);
+
+      clock.advanceSeconds(1);
+      await timed.stepwise.sweepExpired();
+      await assert.rejects(timed.client.files.retrieve(expiring.id), NotFoundError);
+      await assert.rejects(timed.client.files.content(expiring.id), NotFoundError);
+      assert.deepEqual((await timed.client.files.list()).data.map((file) => file.id), [keeping.id]);
+      assert.deepEqual(blobNames(timed.dataDir).filter((name) => name.startsWith('files/')), [`files/${keeping.id}`]);
+      assert.deepEqual((await timed.client.vectorStores.files.list(store.id)).data.map((file) => file.id), [keeping.id]);
+      assert.equal((await timed.client.vectorStores.retrieve(store.id)).file_counts.total, 1);
+      assert.equal((await timed.client.vectorStores.search(store.id, { query: 'bananas yellow' })).data.length, 0);
+    } finally {
+      await timed.close();
+    }
   });
 
   test('a path-trick filename is reduced to its last segment and never reaches the blob directory', async () => {
@@ -347,6 +375,11 @@ describe('uploads', () => {
       clock.advanceSeconds(3600);
       await assert.rejects(timed.client.uploads.parts.create(created.id, { data: await toFile(Buffer.from('y'), 'p') }), (error: unknown) => error instanceof BadRequestError && /expired/.test(error.message));
       await assert.rejects(timed.client.uploads.complete(created.id, { part_ids: [part.id] }), (error: unknown) => error instanceof BadRequestError && /expired/.test(error.message));
+      // The parts' bytes stay until the expiry sweep, which deletes them.
+      assert.ok(blobNames(timed.dataDir).includes(`uploads/${created.id}/${part.id}`));
+      await timed.stepwise.sweepExpired();
+      assert.deepEqual(blobNames(timed.dataDir).filter((name) => name.startsWith(`uploads/${created.id}/`)), []);
+      await assert.rejects(timed.client.uploads.cancel(created.id), (error: unknown) => error instanceof BadRequestError && /expired/.test(error.message));
     } finally {
       await timed.close();
     }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { AbortRegistry } from '../engine/abort-registry.js';
-import { sweepExpiredRuns } from '../engine/maintenance.js';
+import { sweepExpired } from '../engine/maintenance.js';
 import type { RunExecutor, StopReason } from '../engine/run-executor.js';
 import { every, INGESTION_CONCURRENCY, type Log, type Runtime } from '../engine/runtime.js';
 import { prepareTakeover } from '../engine/takeover.js';
@@ -110,7 +110,7 @@ export class ClusterRuntime implements Runtime {
     await recoverIngestion(ctx);
     await this.#queueOrphans(ctx);
     this.#stopSweeps = [
-      every(expirySweepMs, 'expiry sweep', () => sweepExpiredRuns(ctx), log),
+      every(expirySweepMs, 'expiry sweep', () => sweepExpired(ctx), log),
       every(runLeaseMs / 2, 'orphan sweep', () => this.#queueOrphans(ctx), log),
     ];
   }

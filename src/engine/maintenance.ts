@@ -1,18 +1,31 @@
 import { unixSeconds } from '../clock.js';
 import type { ServiceContext } from '../services/context.js';
 import { ACTIVE_RUN_STATUSES } from '../services/run-status.js';
+import { Files } from '../services/files.js';
 import { expireRun } from '../services/runs.js';
+import { Uploads } from '../services/uploads.js';
 import { RunRecorder } from './recorder.js';
 import { prepareTakeover } from './takeover.js';
 
 /** Expires every active run whose `expires_at` has passed. */
-export async function sweepExpiredRuns(ctx: ServiceContext): Promise<number> {
-  const due = await ctx.store.runsWithStatus(ACTIVE_RUN_STATUSES, unixSeconds(ctx.clock));
-  for (const { projectId, runId } of due) {
+async function sweepExpiredRuns(ctx: ServiceContext): Promise<void> {
+  for (const { projectId, runId } of await ctx.store.runsWithStatus(ACTIVE_RUN_STATUSES, unixSeconds(ctx.clock))) {
     const run = await ctx.store.runs.get(projectId, runId);
     if (run) await expireRun(ctx, projectId, run);
   }
-  return due.length;
+}
+
+/**
+ * Ends what time has run out on: active runs past `expires_at` expire; files past `expires_at` are
+ * deleted, as if deleted through the API; pending uploads past their hour expire and lose their parts.
+ */
+export async function sweepExpired(ctx: ServiceContext): Promise<void> {
+  await sweepExpiredRuns(ctx);
+  const now = unixSeconds(ctx.clock);
+  const files = new Files(ctx);
+  for (const { projectId, id } of await ctx.store.filesExpiredBy(now)) await files.remove(projectId, id);
+  const uploads = new Uploads(ctx);
+  for (const { projectId, id } of await ctx.store.uploadsExpiredBy(now)) await uploads.expire(projectId, id);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { IngestionScheduler, RunScheduler, ServiceContext } from '../services/context.js';
 import { type IngestionDeps, recoverIngestion } from '../services/ingestion.js';
 import { IngestionQueue } from './ingestion-queue.js';
-import { recoverRuns, sweepExpiredRuns } from './maintenance.js';
+import { recoverRuns, sweepExpired } from './maintenance.js';
 import type { RunExecutor } from './run-executor.js';
 import { RunQueue } from './run-queue.js';
 
@@ -44,7 +44,7 @@ export class LocalRuntime implements Runtime {
   async start(ctx: ServiceContext): Promise<void> {
     await recoverRuns(ctx);
     await recoverIngestion(ctx);
-    this.#stopSweeps = every(this.options.expirySweepMs, 'expiry sweep', () => sweepExpiredRuns(ctx), this.options.log);
+    this.#stopSweeps = every(this.options.expirySweepMs, 'expiry sweep', () => sweepExpired(ctx), this.options.log);
   }
 
   async close(): Promise<void> {

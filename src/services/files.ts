@@ -164,9 +164,15 @@ export class Files {
 
   /** Deletes the file, its bytes, and its chunks in every vector store that holds it. */
   async delete(projectId: string, fileId: string): Promise<{ id: string; object: 'file'; deleted: true }> {
-    if (!(await this.ctx.store.files.delete(projectId, fileId))) throw notFound('file', fileId);
+    if (!(await this.remove(projectId, fileId))) throw notFound('file', fileId);
+    return { id: fileId, object: 'file', deleted: true };
+  }
+
+  /** Deletes the file, its bytes and its place in every vector store; false when there was none. */
+  async remove(projectId: string, fileId: string): Promise<boolean> {
+    if (!(await this.ctx.store.files.delete(projectId, fileId))) return false;
     await removeFileFromAllVectorStores(this.ctx, projectId, fileId);
     await this.ctx.blobs.delete(fileBlobKey(fileId));
-    return { id: fileId, object: 'file', deleted: true };
+    return true;
   }
 }

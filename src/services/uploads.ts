@@ -115,6 +115,13 @@ export class Uploads {
     return cancelled;
   }
 
+  /** Ends a pending upload whose hour ran out, and deletes its parts' bytes. */
+  async expire(projectId: string, uploadId: string): Promise<void> {
+    const upload = await this.retrieve(projectId, uploadId);
+    if (upload.status !== 'expired') return;
+    if (await this.ctx.store.uploads.updateIf(projectId, upload, 'pending')) await this.#deleteParts(projectId, uploadId);
+  }
+
   /** Every part must belong to this upload, once, and together they must hold exactly the declared bytes. */
   async #checkParts(projectId: string, upload: Upload, partIds: string[]): Promise<void> {
     checkNoDuplicates(partIds);

@@ -36,6 +36,7 @@ export interface RunStepRow extends ThreadChildRow {
 
 export interface FileRow extends DocumentRow {
   purpose: string;
+  expires_at: number | null;
 }
 
 export interface StatusRow extends DocumentRow {

@@ -23,6 +23,12 @@ export interface RunRef {
   runId: string;
 }
 
+/** An object of some project, by id. */
+export interface ObjectRef {
+  projectId: string;
+  id: string;
+}
+
 export interface VectorStoreFileRef {
   projectId: string;
   vectorStoreId: string;
@@ -57,7 +63,7 @@ export class Store {
     this.messages = new Collection<Message>(db, 'messages', { columns: (m) => ({ thread_id: m.thread_id, run_id: m.run_id, status: m.status }) });
     this.runs = new Collection<Run>(db, 'runs', { columns: (r) => ({ thread_id: r.thread_id, status: r.status, expires_at: r.expires_at }) });
     this.steps = new Collection<RunStep>(db, 'run_steps', { columns: (s) => ({ thread_id: s.thread_id, run_id: s.run_id }) });
-    this.files = new Collection<OpenAIFile>(db, 'files', { columns: (f) => ({ purpose: f.purpose }) });
+    this.files = new Collection<OpenAIFile>(db, 'files', { columns: (f) => ({ purpose: f.purpose, expires_at: f.expires_at ?? null }) });
     this.uploads = new Collection<Upload>(db, 'uploads', { columns: (u) => ({ status: u.status }) });
     this.uploadParts = new Collection<UploadPart>(db, 'upload_parts', { columns: (p) => ({ upload_id: p.upload_id }) });
     this.vectorStores = new Collection<VectorStore>(db, 'vector_stores', { columns: (v) => ({ status: v.status, expires_at: v.expires_at ?? null }) });
@@ -87,6 +93,23 @@ export class Store {
     if (expiresBefore !== undefined) query = query.where('expires_at', '<=', expiresBefore);
     const rows = await query.orderBy('id').execute();
     return rows.map((row) => ({ projectId: row.project_id, runId: row.id }));
+  }
+
+  /** Files of every project whose `expires_at` is at or before `nowSeconds`; for the expiry sweep. */
+  async filesExpiredBy(nowSeconds: number): Promise<ObjectRef[]> {
+    const rows = await this.db.selectFrom('files').select(['project_id', 'id']).where('expires_at', '<=', nowSeconds).orderBy('expires_at').execute();
+    return rows.map((row) => ({ projectId: row.project_id, id: row.id }));
+  }
+
+  /** Pending uploads of every project whose hour ran out by `nowSeconds`; for the expiry sweep. */
+  async uploadsExpiredBy(nowSeconds: number): Promise<ObjectRef[]> {
+    const rows = await this.db
+      .selectFrom('uploads')
+      .select(['project_id', 'id'])
+      .where('status', '=', 'pending')
+      .where(jsonNumber(this.db, 'data', 'expires_at'), '<=', nowSeconds)
+      .execute();
+    return rows.map((row) => ({ projectId: row.project_id, id: row.id }));
   }
 
   /** Counts one more takeover of the run's execution, and returns the count. */

@@ -186,6 +186,8 @@ test('runs left in requires_action expire: on read, and by the sweep', async () 
     const [slowMessage] = await runMessages(timed, slow);
     assert.equal(slowMessage!.status, 'incomplete');
     assert.deepEqual(slowMessage!.incomplete_details, { reason: 'run_expired' });
+    // The text streamed before the expiry is kept, whichever lands first: the expiry or the cut-off turn's write.
+    assert.equal(await eventually(async () => textOf((await runMessages(timed, slow))[0]) || undefined), 'Once ');
     assert.equal((await stepsOf(timed, slow))[0]!.status, 'expired');
   } finally {
     await timed.close();

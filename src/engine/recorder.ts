@@ -131,18 +131,22 @@ export class RunRecorder {
     return message;
   }
 
-  async closeMessage(message: Message, incompleteReason: NonNullable<Message['incomplete_details']>['reason'] | null): Promise<Message> {
+  /**
+   * Ends a message still in progress; `content`, when given, is its final content. Written to the
+   * message as stored now, so a client's metadata stays, and so does text that a cut-off turn
+   * stored when the run's end closes the message. A message already closed keeps its status.
+   */
+  async closeMessage(message: Message, incompleteReason: NonNullable<Message['incomplete_details']>['reason'] | null, content?: Message['content']): Promise<void> {
     const now = this.now();
     const ending: Partial<Message> = incompleteReason
       ? { status: 'incomplete', incomplete_details: { reason: incompleteReason }, incomplete_at: now }
       : { status: 'completed', completed_at: now };
-    // The client may have set metadata on the message meanwhile; everything else is the engine's.
-    const closed = (await this.store.messages.modify(this.projectId, message.id, (stored) => ({ ...message, ...ending, metadata: stored.metadata }))) ?? {
-      ...message,
-      ...ending,
-    };
-    this.publish(closed.status === 'completed' ? 'thread.message.completed' : 'thread.message.incomplete', closed);
-    return closed;
+    let closing = false;
+    const closed = await this.store.messages.modify(this.projectId, message.id, (stored) => {
+      closing = stored.status === 'in_progress';
+      return { ...stored, ...(content && { content }), ...(closing && ending) };
+    });
+    if (closed && closing) this.publish(closed.status === 'completed' ? 'thread.message.completed' : 'thread.message.incomplete', closed);
   }
 
   /**

@@ -132,8 +132,7 @@ export class TurnOutput {
   async closeMessage(incompleteReason: 'max_tokens' | null, usage: Usage, extras: AnswerExtras = NO_EXTRAS): Promise<void> {
     const open = this.#message ?? (await this.#openMessage());
     const images: MessageContent[] = extras.imageFileIds.map((fileId) => ({ type: 'image_file', image_file: { file_id: fileId, detail: 'auto' } }));
-    const answered = this.#withText(open, extras.annotate(this.#text));
-    await this.recorder.closeMessage({ ...answered, content: [...images, ...answered.content] }, incompleteReason);
+    await this.recorder.closeMessage(open, incompleteReason, [...images, ...this.#textContent(extras.annotate(this.#text))]);
     await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });
     this.#message = undefined;
     this.#messageStep = undefined;
@@ -147,11 +146,11 @@ export class TurnOutput {
     if (!this.#message) return;
     const { store, projectId } = this.recorder;
     // An expiry (from any process) may close the message meanwhile: its status stays, the text is added.
-    await store.messages.modify(projectId, this.#message.id, (stored) => this.#withText(stored));
+    await store.messages.modify(projectId, this.#message.id, (stored) => ({ ...stored, content: this.#textContent() }));
   }
 
-  #withText(message: Message, annotations: TextAnnotation[] = []): Message {
-    return { ...message, content: [{ type: 'text', text: { value: this.#text, annotations } }] };
+  #textContent(annotations: TextAnnotation[] = []): MessageContent[] {
+    return [{ type: 'text', text: { value: this.#text, annotations } }];
   }
 
   /**

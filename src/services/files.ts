@@ -81,11 +81,10 @@ export async function putWithinLimit(blobs: BlobStore, key: string, stream: Read
 export async function checkProjectStorage(store: Store, config: StepwiseConfig, projectId: string, newBytes: number, param: string | null = null): Promise<void> {
   const { maxProjectStorageBytes: maxBytes, maxProjectFiles: maxFiles } = config;
   if (maxBytes === 0 && maxFiles === 0) return;
-  const files = await store.files.all(projectId, {});
-  if (maxFiles > 0 && files.length >= maxFiles) {
-    throw invalidRequest(`This project already has ${files.length} files, its limit. Delete files to make room.`, param, 'file_limit_exceeded');
+  const { files, bytes: used } = await store.projectFileUsage(projectId);
+  if (maxFiles > 0 && files >= maxFiles) {
+    throw invalidRequest(`This project already has ${files} files, its limit. Delete files to make room.`, param, 'file_limit_exceeded');
   }
-  const used = files.reduce((total, file) => total + file.bytes, 0);
   if (maxBytes > 0 && used + newBytes > maxBytes) {
     throw invalidRequest(`This project's files would take ${used + newBytes} bytes, over its storage limit of ${maxBytes} bytes (${used} in use). Delete files to make room.`, param, 'storage_limit_exceeded');
   }

@@ -95,6 +95,16 @@ export class Store {
     return rows.map((row) => ({ projectId: row.project_id, runId: row.id }));
   }
 
+  /** How many files a project holds and their bytes, for its storage limits. */
+  async projectFileUsage(projectId: string): Promise<{ files: number; bytes: number }> {
+    const row = await this.db
+      .selectFrom('files')
+      .select([sql<number>`count(*)`.as('files'), sql<number>`coalesce(sum(${jsonNumber(this.db, 'data', 'bytes')}), 0)`.as('bytes')])
+      .where('project_id', '=', projectId)
+      .executeTakeFirstOrThrow();
+    return { files: Number(row.files), bytes: Number(row.bytes) };
+  }
+
   /** Files of every project whose `expires_at` is at or before `nowSeconds`; for the expiry sweep. */
   async filesExpiredBy(nowSeconds: number): Promise<ObjectRef[]> {
     const rows = await this.db.selectFrom('files').select(['project_id', 'id']).where('expires_at', '<=', nowSeconds).orderBy('expires_at').execute();

@@ -12,6 +12,7 @@ import { ScriptedModel } from './support/scripted-model.js';
 import { createThrowawayDatabase, TEST_DATABASE_URL, type ThrowawayDatabase } from './support/test-database.js';
 
 const POLL = { pollIntervalMs: 50 };
+const TAKEOVER_TIMEOUT_MS = 60_000;
 
 /** Two API processes and two workers over one PostgreSQL database, as a scaled-out deployment runs. */
 describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWISE_TEST_DATABASE_URL' }, () => {
@@ -37,7 +38,14 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
     sql = new pg.Client({ connectionString: database.url });
     await sql.connect();
     dataDir = mkdtempSync(join(tmpdir(), 'stepwise-cluster-'));
-    env = { DATABASE_URL: database.url, STEPWISE_DATA_DIR: dataDir, OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'k', STEPWISE_RUN_LEASE_MS: '2000' };
+    env = {
+      DATABASE_URL: database.url,
+      STEPWISE_DATA_DIR: dataDir,
+      OPENAI_BASE_URL: model.url,
+      OPENAI_API_KEY: 'k',
+      STEPWISE_RUN_LEASE_MS: '2000',
+      STEPWISE_EMBEDDING_MODEL: 'text-embedding-3-small',
+    };
     // The first process creates the schema; the others start on it together.
     apiA = await spawnStepwise(env, 'api');
     [apiB] = await Promise.all([spawnStepwise(env, 'api'), startWorker(), startWorker()]);
@@ -126,7 +134,8 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
     assert.equal(typeof cancelled.cancelled_at, 'number');
   });
 
-  test('a worker killed with SIGKILL mid-run: another worker takes the run over and completes it, once', async () => {
+  // The SDK's poll helpers wait forever; a job nobody takes over fails the test instead.
+  test('a worker killed with SIGKILL mid-run: another worker takes the run over and completes it, once', { timeout: TAKEOVER_TIMEOUT_MS }, async () => {
     const { assistant, thread } = await setup(a, 'Tell me a story');
     model.script({ text: ['Once ', 'upon'], chunkDelayMs: 60_000 }, { text: 'Taken over.' });
     const run = await a.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
@@ -150,6 +159,34 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
     assert.deepEqual(texts, ['Tell me a story', 'Taken over.']);
     const { rows } = await sql.query<{ lease_takeovers: number; lease_owner: string | null }>('SELECT lease_takeovers, lease_owner FROM runs WHERE id = $1', [run.id]);
     assert.deepEqual(rows[0], { lease_takeovers: 1, lease_owner: null });
+    await startWorker();
+  });
+
+  test('a worker killed with SIGKILL while indexing a file: another worker takes the file over and indexes it, once', { timeout: TAKEOVER_TIMEOUT_MS }, async () => {
+    model.holdEmbeddings();
+    const file = await a.files.create({ file: new File(['The lighthouse keeper logs every passing ship.'], 'log.txt'), purpose: 'assistants' });
+    const store = await a.vectorStores.create({ file_ids: [file.id] });
+    const owner = await eventually(async () => {
+      const { rows } = await sql.query<{ lease_owner: string | null }>('SELECT lease_owner FROM vector_store_files WHERE id = $1', [file.id]);
+      return rows[0]?.lease_owner && model.embeddingRequests.length > 0 ? rows[0].lease_owner : undefined;
+    });
+    const pid = Number(owner.split('/')[1]);
+    const victim = workers.get(pid);
+    assert.ok(victim, `the lease owner ${owner} is one of the workers`);
+    await victim.kill();
+    workers.delete(pid);
+    model.releaseEmbeddings();
+
+    const indexed = await b.vectorStores.files.poll(store.id, file.id, POLL);
+    assert.equal(indexed.status, 'completed');
+    assert.equal((await b.vectorStores.retrieve(store.id)).status, 'completed');
+    const { rows } = await sql.query<{ lease_takeovers: number; lease_owner: string | null; chunks: number }>(
+      'SELECT lease_takeovers, lease_owner, (SELECT count(*)::int FROM chunks WHERE file_id = $1) AS chunks FROM vector_store_files WHERE id = $1',
+      [file.id],
+    );
+    assert.deepEqual(rows[0], { lease_takeovers: 1, lease_owner: null, chunks: 1 });
+    const [hit] = (await b.vectorStores.search(store.id, { query: 'lighthouse keeper' })).data;
+    assert.equal(hit?.file_id, file.id);
     await startWorker();
   });
 

@@ -9,7 +9,7 @@ import { every, INGESTION_CONCURRENCY, type Log, type Runtime } from '../engine/
 import { prepareTakeover } from '../engine/takeover.js';
 import type { AbortReason, IngestionScheduler, RunScheduler, ServiceContext } from '../services/context.js';
 import { type IngestionDeps, type IngestionStopReason, ingestFile, ingestionKey, recoverIngestion } from '../services/ingestion.js';
-import { RunLeases } from '../store/run-leases.js';
+import { Leases, type RowMatch } from '../store/leases.js';
 import type { Database } from '../store/schema.js';
 import type { RunRef, VectorStoreFileRef } from '../store/store.js';
 import { JobQueue } from './job-queue.js';
@@ -57,7 +57,8 @@ export class ClusterRuntime implements Runtime {
   };
   readonly #runs = new AbortRegistry<StopReason>();
   readonly #ingesting = new AbortRegistry<IngestionStopReason>();
-  readonly #leases: RunLeases;
+  readonly #runLeases: Leases;
+  readonly #fileLeases: Leases;
   #stopSweeps: (() => void)[] = [];
 
   private constructor(
@@ -66,7 +67,8 @@ export class ClusterRuntime implements Runtime {
   ) {
     // Names the process, so an operator (or a test) can tell which one executes a run.
     const owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
-    this.#leases = new RunLeases(options.db, owner, options.runLeaseMs);
+    this.#runLeases = new Leases(options.db, 'runs', owner, options.runLeaseMs);
+    this.#fileLeases = new Leases(options.db, 'vector_store_files', owner, options.runLeaseMs);
   }
 
   static async connect(options: ClusterOptions): Promise<ClusterRuntime> {
@@ -89,7 +91,7 @@ export class ClusterRuntime implements Runtime {
   async #abortRun(runId: string, reason: AbortReason): Promise<boolean> {
     if (this.#runs.abort(runId, reason)) return true;
     await this.#stopElsewhere({ kind: 'run', key: runId, reason });
-    return this.#leases.isHeld(runId);
+    return this.#runLeases.isHeld({ id: runId });
   }
 
   /** A failed send is logged by the channel; the job then ends as its state in the store says. */
@@ -115,40 +117,57 @@ export class ClusterRuntime implements Runtime {
     ];
   }
 
-  /** Queues the runs no live worker executes; the first worker to claim each one takes it over. */
+  /** Queues the runs and indexing jobs no live worker executes; the first worker to claim each one takes it over. */
   async #queueOrphans(ctx: ServiceContext): Promise<void> {
     const queuedBefore = Math.floor((ctx.clock.nowMs() - 4 * this.options.runLeaseMs) / 1000);
-    for (const ref of await this.#leases.orphans(queuedBefore)) this.#enqueueRun(ref);
-  }
-
-  async #execute(ref: RunRef): Promise<void> {
-    if (this.#runs.has(ref.runId)) return;
-    const takeovers = await this.#leases.claim(ref);
-    if (takeovers === undefined) return;
-    const { signal, done } = this.#runs.start(ref.runId);
-    const heartbeat = setInterval(() => {
-      this.#leases.renew(ref).then(
-        (held) => held || this.#runs.abort(ref.runId, 'shutdown'),
-        (error) => this.options.log(`renewing the lease on run ${ref.runId} failed`, error),
-      );
-    }, this.options.runLeaseMs / 3);
-    try {
-      // A run that was never taken over needs no preparing (and no extra read).
-      if (takeovers > 0) await prepareTakeover(this.options.executor.deps, ref, takeovers);
-      await this.options.executor.execute(ref, signal);
-    } finally {
-      clearInterval(heartbeat);
-      done();
-      await (signal.reason === 'shutdown' ? this.#leases.relinquish(ref) : this.#leases.release(ref));
+    for (const row of await this.#runLeases.orphans(['project_id', 'id'], ['queued', 'in_progress', 'cancelling'], 'queued', queuedBefore)) {
+      this.#enqueueRun({ projectId: row.project_id!, runId: row.id! });
+    }
+    for (const row of await this.#fileLeases.orphans(['project_id', 'vector_store_id', 'id'], ['in_progress'], 'in_progress', queuedBefore)) {
+      this.ingestion.enqueue({ projectId: row.project_id!, vectorStoreId: row.vector_store_id!, fileId: row.id! });
     }
   }
 
-  async #ingest(ref: VectorStoreFileRef): Promise<void> {
-    const { signal, done } = this.#ingesting.start(ingestionKey(ref));
+  #execute(ref: RunRef): Promise<void> {
+    return this.#leased(this.#runLeases, { project_id: ref.projectId, id: ref.runId }, this.#runs, ref.runId, async (signal, takeovers) => {
+      // A run that was never taken over needs no preparing (and no extra read).
+      if (takeovers > 0) await prepareTakeover(this.options.executor.deps, ref, takeovers);
+      await this.options.executor.execute(ref, signal);
+    });
+  }
+
+  #ingest(ref: VectorStoreFileRef): Promise<void> {
+    const row = { project_id: ref.projectId, vector_store_id: ref.vectorStoreId, id: ref.fileId };
+    return this.#leased(this.#fileLeases, row, this.#ingesting, ingestionKey(ref), (signal, takeovers) => ingestFile(this.options.ingestionDeps, ref, signal, takeovers));
+  }
+
+  /**
+   * Does a job's work while holding its lease, renewed by heartbeat; losing the lease stops the
+   * work as a shutdown does. Does nothing while a live lease elsewhere holds the job.
+   */
+  async #leased<Reason extends string>(
+    leases: Leases,
+    row: RowMatch,
+    registry: AbortRegistry<Reason | 'shutdown'>,
+    key: string,
+    work: (signal: AbortSignal, takeovers: number) => Promise<void>,
+  ): Promise<void> {
+    if (registry.has(key)) return;
+    const takeovers = await leases.claim(row);
+    if (takeovers === undefined) return;
+    const { signal, done } = registry.start(key);
+    const heartbeat = setInterval(() => {
+      leases.renew(row).then(
+        (held) => held || registry.abort(key, 'shutdown'),
+        (error) => this.options.log(`renewing the lease on ${key} failed`, error),
+      );
+    }, this.options.runLeaseMs / 3);
     try {
-      await ingestFile(this.options.ingestionDeps, ref, signal);
+      await work(signal, takeovers);
     } finally {
+      clearInterval(heartbeat);
       done();
+      await (signal.reason === 'shutdown' ? leases.relinquish(row) : leases.release(row));
     }
   }
 

@@ -1,9 +1,7 @@
+import { MAX_TAKEOVERS } from '../store/leases.js';
 import type { RunRef } from '../store/store.js';
 import type { ExecutorDeps } from './run-executor.js';
 import { RunRecorder } from './recorder.js';
-
-/** After this many takeovers a run is failed: something in it stops every worker that executes it. */
-export const MAX_TAKEOVERS = 3;
 
 /**
  * Readies a run for another execution after the process executing it stopped midway (a worker

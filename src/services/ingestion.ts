@@ -4,6 +4,7 @@ import { IngestionError } from '../tools/file-search/extract.js';
 import { AUTO_CHUNKING } from '../tools/file-search/chunk.js';
 import type { ServiceContext } from './context.js';
 import { changeVectorStoreFiles } from './vector-store-tally.js';
+import { MAX_TAKEOVERS } from '../store/leases.js';
 import { fileBlobKey } from './files.js';
 
 /** Why an ingestion job is stopped from outside; on shutdown the file stays in progress for the next start. */
@@ -51,12 +52,15 @@ function record(deps: IngestionDeps, ref: VectorStoreFileRef, outcome: Outcome):
 /**
  * Indexes one vector store file and records the outcome on it and on its store and batch. A file
  * cancelled or detached meanwhile keeps that state, and whatever was indexed for it is removed.
+ * `takeovers` counts the workers that died indexing it: past `MAX_TAKEOVERS` it fails instead,
+ * so a file that kills its worker does not take every worker down in turn.
  */
-export async function ingestFile(deps: IngestionDeps, ref: VectorStoreFileRef, signal: AbortSignal): Promise<void> {
+export async function ingestFile(deps: IngestionDeps, ref: VectorStoreFileRef, signal: AbortSignal, takeovers = 0): Promise<void> {
   const file = await deps.store.vectorStoreFiles.get(ref.projectId, ref.fileId, { vector_store_id: ref.vectorStoreId });
   if (file?.status !== 'in_progress') return;
   let outcome: Outcome;
   try {
+    if (takeovers > MAX_TAKEOVERS) throw new Error(`the process indexing it stopped ${takeovers} times, so it was given up`);
     outcome = await indexed(deps, file, ref, signal);
   } catch (error) {
     outcome = { status: 'failed', usage_bytes: 0, last_error: failure(error) };

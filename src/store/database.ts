@@ -11,6 +11,7 @@ import * as apiKeys from './migrations/004-api-keys.js';
 import * as runLeases from './migrations/005-run-leases.js';
 import * as messageStatus from './migrations/006-message-status.js';
 import * as fileExpiry from './migrations/007-file-expiry.js';
+import * as ingestionLeases from './migrations/008-ingestion-leases.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in, so a packaged install never needs to find files on disk. */
@@ -23,6 +24,7 @@ const migrationProvider: MigrationProvider = {
     '005-run-leases': runLeases,
     '006-message-status': messageStatus,
     '007-file-expiry': fileExpiry,
+    '008-ingestion-leases': ingestionLeases,
   }),
 };
 

@@ -58,6 +58,10 @@ export interface VectorStoreChildRow extends StatusRow {
 export interface VectorStoreFileRow extends VectorStoreChildRow {
   /** The batch that attached the file, if one did. */
   batch_id: string | null;
+  /** The worker process indexing the file (PostgreSQL deployments), until when (epoch ms), how often taken over. */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  lease_takeovers: Generated<number>;
 }
 
 /** One piece of a file's text in one vector store, as file_search retrieves it. */

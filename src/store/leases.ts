@@ -1,0 +1,98 @@
+import type { Kysely } from 'kysely';
+
+/** The tables whose rows carry leases: runs, and vector store files being indexed. */
+export type LeasedTable = 'runs' | 'vector_store_files';
+
+/** The columns that pick out one row, e.g. `{ project_id, id }`. */
+export type RowMatch = Record<string, string>;
+
+/** How often the execution of one job may be cut off (its worker died) before it is given up. */
+export const MAX_TAKEOVERS = 3;
+
+/**
+ * Leases on background jobs, kept on the job's own row (`lease_owner`, `lease_expires_at`,
+ * `lease_takeovers`): a worker executes a job only while it holds its lease, renews it by
+ * heartbeat, and another worker may claim it once it lapses.
+ */
+export class Leases {
+  // Kysely cannot type a query over a table chosen at run time; the loose typing stays in this class.
+  readonly #db: Kysely<any>;
+
+  constructor(
+    db: Kysely<any>,
+    readonly table: LeasedTable,
+    readonly owner: string,
+    readonly durationMs: number,
+  ) {
+    this.#db = db;
+  }
+
+  #update(row: RowMatch) {
+    let query = this.#db.updateTable(this.table);
+    for (const [column, value] of Object.entries(row)) query = query.where(column, '=', value);
+    return query;
+  }
+
+  /**
+   * Takes the lease if it is free or lapsed, in one statement (of two workers claiming at once,
+   * one wins). Returns how many times executions of the job were taken over, counting this claim
+   * if it takes over a lapsed lease; undefined while a live lease holds the job.
+   */
+  async claim(row: RowMatch): Promise<number | undefined> {
+    const now = Date.now();
+    const claimed = await this.#update(row)
+      .set((eb: any) => ({
+        lease_owner: this.owner,
+        lease_expires_at: now + this.durationMs,
+        // A lease is released when its execution ends; one still standing was cut off midway.
+        lease_takeovers: eb('lease_takeovers', '+', eb.case().when('lease_owner', 'is not', null).then(1).else(0).end()),
+      }))
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
+      .returning('lease_takeovers')
+      .executeTakeFirst();
+    return claimed?.lease_takeovers;
+  }
+
+  /** Extends the lease; false when this worker no longer holds it. */
+  async renew(row: RowMatch): Promise<boolean> {
+    const result = await this.#update(row).set({ lease_expires_at: Date.now() + this.durationMs }).where('lease_owner', '=', this.owner).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async release(row: RowMatch): Promise<void> {
+    await this.#update(row).set({ lease_owner: null, lease_expires_at: null }).where('lease_owner', '=', this.owner).execute();
+  }
+
+  /** Ends this worker's lease at once, so that another worker takes the job over without waiting. */
+  async relinquish(row: RowMatch): Promise<void> {
+    await this.#update(row).set({ lease_expires_at: 0 }).where('lease_owner', '=', this.owner).execute();
+  }
+
+  /** Whether some worker holds a live lease on the row. */
+  async isHeld(row: RowMatch): Promise<boolean> {
+    let query = this.#db.selectFrom(this.table).select('id').where('lease_expires_at', '>=', Date.now());
+    for (const [column, value] of Object.entries(row)) query = query.where(column, '=', value);
+    return (await query.executeTakeFirst()) !== undefined;
+  }
+
+  /**
+   * Unfinished jobs no worker is executing, as their `columns`: those in `statuses` whose lease
+   * lapsed, and those in `unclaimedStatus` that no worker ever claimed, created before
+   * `unclaimedSinceSeconds` (their job may have been lost with the process that queued it).
+   */
+  async orphans(columns: string[], statuses: string[], unclaimedStatus: string, unclaimedSinceSeconds: number): Promise<RowMatch[]> {
+    const now = Date.now();
+    return this.#db
+      .selectFrom(this.table)
+      .select(columns)
+      .where('status', 'in', statuses)
+      .where((eb) =>
+        eb.or([
+          eb('lease_expires_at', '<', now),
+          eb.and([eb('lease_owner', 'is', null), eb('status', '=', unclaimedStatus), eb('created_at', '<', unclaimedSinceSeconds)]),
+        ]),
+      )
+      .orderBy('id')
+      .execute();
+  }
+}

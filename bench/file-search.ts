@@ -3,6 +3,8 @@
  * and recall@10 of the store's vector ranking against exact brute force in JS on the same vectors.
  * Synthetic corpus from a seeded PRNG; embeddings are 256-dim bag-of-words vectors computed in
  * process, so texts sharing words are near and the vector ranking has real structure to find.
+ * Also: how long the main thread stalls while PDFs are read and chunked, in this thread (the
+ * baseline) and on the worker threads ingestion uses, measured with monitorEventLoopDelay.
  * Usage: npm run bench:file-search [-- FILES QUERIES]
  * Runs on SQLite in a temporary directory; with DATABASE_URL=postgres://..., on a throwaway
  * database that it creates on that server and drops afterwards.
@@ -10,11 +12,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Embedder } from '../src/providers/embeddings.js';
 import { dialectOf } from '../src/store/dialect.js';
 import { migrateToLatest, openDatabase } from '../src/store/database.js';
-import { chunkSearchFor, FileSearchIndex } from '../src/tools/file-search/index.js';
+import { type ChunkingOptions, chunkText } from '../src/tools/file-search/chunk.js';
+import { chunkSearchFor, extractText, FileSearchIndex } from '../src/tools/file-search/index.js';
+import { PreparePool } from '../src/tools/file-search/prepare-pool.js';
+import { minimalPdf } from '../test/support/documents.js';
 import { bagOfWordsEmbedding } from '../test/support/scripted-model.js';
 import { createThrowawayDatabase } from '../test/support/test-database.js';
 
@@ -51,6 +56,26 @@ const fileText = () => Array.from({ length: WORDS_PER_FILE }, (_, index) => pick
 function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** The longest and 99th-percentile stall of this thread's event loop while `work` runs, and how long it took. */
+async function stallsDuring(work: () => Promise<unknown>): Promise<{ maxMs: number; p99Ms: number; seconds: number }> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  const start = performance.now();
+  await work();
+  const seconds = (performance.now() - start) / 1000;
+  histogram.disable();
+  return { maxMs: histogram.max / 1e6, p99Ms: histogram.percentile(99) / 1e6, seconds };
+}
+
+/** Reads and chunks PDFs one after another, as ingestion jobs would, either here or on the pool. */
+async function preparePdfs(pdfs: Buffer[], prepare: (bytes: Buffer, options: ChunkingOptions) => Promise<unknown>): Promise<void> {
+  for (const pdf of pdfs) {
+    await prepare(pdf, chunking);
+    // Lets timers run between files, as other work would.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 const cosine = (a: number[], b: number[]) => a.reduce((sum, value, index) => sum + value * b[index]!, 0);
@@ -106,6 +131,13 @@ try {
     recallSum += found.filter(({ id }) => similarity.get(String(id))! >= tenth - 1e-6).length / 10;
   }
 
+  const pdfs = Array.from({ length: 8 }, () => minimalPdf(Array.from({ length: 400 }, () => fileText().slice(0, 300))));
+  const inThread = await stallsDuring(() => preparePdfs(pdfs, async (bytes, options) => chunkText(await extractText('doc.pdf', bytes), options)));
+  const pool = new PreparePool();
+  const onPool = await stallsDuring(() => preparePdfs(pdfs, (bytes, options) => pool.prepare('doc.pdf', bytes, options)));
+  await pool.close();
+  await index.close();
+
   const ms = (value: number) => `${value.toFixed(2)} ms`;
   const postgres = dialectOf(db) === 'postgres';
   console.log(`database: ${postgres ? 'PostgreSQL' : 'SQLite'}`);
@@ -114,6 +146,9 @@ try {
   console.log(`hybrid search (top 10, ${queryCount} queries): p50 ${ms(percentile(searchLatencies, 50))}, p95 ${ms(percentile(searchLatencies, 95))}`);
   console.log(`vector ranking alone: p50 ${ms(percentile(vectorLatencies, 50))}, p95 ${ms(percentile(vectorLatencies, 95))}`);
   console.log(`vector recall@10 vs exact brute force: ${(recallSum / queryCount).toFixed(4)}`);
+  const pdfKb = Math.round(pdfs.reduce((sum, pdf) => sum + pdf.length, 0) / pdfs.length / 1024);
+  const stalls = ({ maxMs, p99Ms, seconds }: { maxMs: number; p99Ms: number; seconds: number }) => `longest ${ms(maxMs)}, p99 ${ms(p99Ms)} (${seconds.toFixed(1)} s in all)`;
+  console.log(`main-thread stalls reading ${pdfs.length} PDFs of ${pdfKb} KiB: in this thread ${stalls(inThread)}; on worker threads ${stalls(onPool)}`);
 } finally {
   await db.destroy();
   await database?.drop();

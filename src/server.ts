@@ -114,6 +114,7 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
     async close() {
       await runtime.close();
       await codeSessions.closeAll();
+      await fileSearch.close();
       await app.close();
       await channels?.close();
       await db.destroy();

@@ -12,6 +12,7 @@ import type { Database } from '../src/store/schema.js';
 import { AUTO_CHUNKING, chunkingViolation, chunkText } from '../src/tools/file-search/chunk.js';
 import { extractText, IngestionError } from '../src/tools/file-search/extract.js';
 import { FileSearchIndex, type SearchHit } from '../src/tools/file-search/index.js';
+import { PreparePool } from '../src/tools/file-search/prepare-pool.js';
 import { minimalDocx, minimalPdf } from './support/documents.js';
 import { ScriptedModel } from './support/scripted-model.js';
 import { createThrowawayDatabase, TEST_DATABASE_URL, type ThrowawayDatabase } from './support/test-database.js';
@@ -127,6 +128,32 @@ describe('chunkText', () => {
     assert.ok(chunkingViolation({ maxChunkSizeTokens: 4097, chunkOverlapTokens: 0 }));
     assert.ok(chunkingViolation({ maxChunkSizeTokens: 800, chunkOverlapTokens: 401 }));
     assert.throws(() => chunkText(text, { maxChunkSizeTokens: 50, chunkOverlapTokens: 0 }), RangeError);
+  });
+});
+
+describe('PreparePool', () => {
+  const pool = new PreparePool(2);
+  after(() => pool.close());
+
+  test('chunks files on worker threads exactly as extractText and chunkText do in this thread, many at once', async () => {
+    const files: [string, Buffer][] = [
+      ['long.txt', Buffer.from(filler(400))],
+      ['starter.pdf', minimalPdf(['Sourdough starter needs daily feeding.', filler(20, 2)])],
+      ['log.docx', minimalDocx(['The lighthouse keeper logs every passing ship.'])],
+      ['page.html', Buffer.from(`<p>${filler(30, 3)}</p>`)],
+      ['empty.txt', Buffer.alloc(0)],
+    ];
+    const chunking = { maxChunkSizeTokens: 200, chunkOverlapTokens: 50 };
+    const inThread = await Promise.all(files.map(async ([name, bytes]) => chunkText(await extractText(name, bytes), chunking)));
+    const pooled = await Promise.all(files.map(([name, bytes]) => pool.prepare(name, bytes, chunking)));
+    assert.deepEqual(pooled, inThread);
+    assert.ok(pooled[0]!.length > 1);
+  });
+
+  test('an unreadable or unsupported file fails with its IngestionError code, and the pool goes on', async () => {
+    await assertIngestionError(pool.prepare('broken.pdf', Buffer.from('not a pdf'), AUTO_CHUNKING), 'invalid_file');
+    await assertIngestionError(pool.prepare('blob.bin', Buffer.from([0, 1, 2, 0xff]), AUTO_CHUNKING), 'unsupported_file');
+    assert.deepEqual(await pool.prepare('a.txt', Buffer.from('still here'), AUTO_CHUNKING), [{ text: 'still here', tokens: countTokens('still here') }]);
   });
 });
 

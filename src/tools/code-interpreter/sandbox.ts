@@ -2,7 +2,8 @@
  * Host side of the code_interpreter sandbox: Python (Pyodide) in a worker thread, so user code
  * never blocks the event loop and a runaway cell can be killed by terminating the worker.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../threads/start-worker.js';
 import type { RunCellRequest, SandboxFile, WorkerData, WorkerMessage } from './protocol.js';
 
 export type { SandboxFile } from './protocol.js';
@@ -27,19 +28,9 @@ const MAX_LOG_CHARS = 100_000;
 const STARTUP_TIMEOUT_MS = 60_000;
 const STATE_LOST = 'The Python session was restarted: variables and files from earlier calls are gone.';
 
-/** Starts the worker from the compiled .js, or from the .ts source via tsx when running under tsx. */
-function createWorker(options: ConstructorParameters<typeof Worker>[1]): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./sandbox-worker.js', import.meta.url), options);
-  // Node 20 workers ignore `--import tsx` in execArgv, so the worker loads tsx itself and imports the source.
-  const source = new URL('./sandbox-worker.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(bootstrap, { ...options, eval: true });
-}
-
 async function spawnWorker(options: SandboxOptions): Promise<Worker> {
   const data: WorkerData = { wasmHeapLimitBytes: options.memoryLimitMb * 1024 * 1024, maxLogChars: MAX_LOG_CHARS };
-  const worker = createWorker({
+  const worker = startWorker(import.meta.url, 'sandbox-worker', {
     workerData: data,
     env: {},
     resourceLimits: {

@@ -2,10 +2,11 @@ import { type Insertable, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Embedder } from '../../providers/embeddings.js';
 import { dialectOf } from '../../store/dialect.js';
 import type { ChunkRow, Database } from '../../store/schema.js';
-import { type ChunkingOptions, chunkText } from './chunk.js';
-import { extractText, IngestionError } from './extract.js';
+import type { ChunkingOptions } from './chunk.js';
+import { IngestionError } from './extract.js';
 import { fuseRankings } from './fusion.js';
 import { type ChunkSearch, queryWords, type Ranking, type SearchScope, vectorBlob } from './rankings.js';
+import { PreparePool } from './prepare-pool.js';
 import { postgresChunkSearch } from './search-postgres.js';
 import { sqliteChunkSearch } from './search-sqlite.js';
 
@@ -62,17 +63,26 @@ export function chunkSearchFor(db: Kysely<Database>): ChunkSearch {
 export class FileSearchIndex {
   readonly #search: ChunkSearch;
 
+  readonly #prepare: PreparePool;
+
   constructor(
     readonly db: Kysely<Database>,
     readonly embedder: Embedder | undefined,
+    prepare = new PreparePool(),
   ) {
     this.#search = chunkSearchFor(db);
+    this.#prepare = prepare;
+  }
+
+  /** Stops the threads that read files; call when the process shuts down. */
+  close(): Promise<void> {
+    return this.#prepare.close();
   }
 
   /** Indexes a file into a vector store, replacing what an earlier indexing of it left there. */
   async indexFile(input: IndexFileInput): Promise<{ chunks: number; usageBytes: number }> {
-    const text = await extractText(input.filename, input.bytes);
-    const pieces = chunkText(text, input.chunking);
+    const pieces = await this.#prepare.prepare(input.filename, input.bytes, input.chunking);
+    input.signal?.throwIfAborted();
     const vectors = await this.#embed(pieces.map((piece) => piece.text), input.signal);
     input.signal?.throwIfAborted();
     const rows: Insertable<ChunkRow>[] = pieces.map((piece, index) => ({

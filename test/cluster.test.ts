@@ -134,21 +134,25 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
     assert.equal(typeof cancelled.cancelled_at, 'number');
   });
 
-  // The SDK's poll helpers wait forever; a job nobody takes over fails the test instead.
-  test('a worker killed with SIGKILL mid-run: another worker takes the run over and completes it, once', { timeout: TAKEOVER_TIMEOUT_MS }, async () => {
-    const { assistant, thread } = await setup(a, 'Tell me a story');
-    model.script({ text: ['Once ', 'upon'], chunkDelayMs: 60_000 }, { text: 'Taken over.' });
-    const run = await a.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+  /** Waits until a worker holds the lease on the row and `working` says it is midway, then kills that worker with SIGKILL. */
+  async function killLeaseOwner(table: 'runs' | 'vector_store_files', id: string, working: () => Promise<boolean>): Promise<void> {
     const owner = await eventually(async () => {
-      const { rows } = await sql.query<{ lease_owner: string | null }>('SELECT lease_owner FROM runs WHERE id = $1', [run.id]);
-      const steps = await a.beta.threads.runs.steps.list(run.id, { thread_id: thread.id });
-      return rows[0]?.lease_owner && steps.data.length > 0 ? rows[0].lease_owner : undefined;
+      const { rows } = await sql.query<{ lease_owner: string | null }>(`SELECT lease_owner FROM ${table} WHERE id = $1`, [id]);
+      return rows[0]?.lease_owner && (await working()) ? rows[0].lease_owner : undefined;
     });
     const pid = Number(owner.split('/')[1]);
     const victim = workers.get(pid);
     assert.ok(victim, `the lease owner ${owner} is one of the workers`);
     await victim.kill();
     workers.delete(pid);
+  }
+
+  // The SDK's poll helpers wait forever; a job nobody takes over fails the test instead.
+  test('a worker killed with SIGKILL mid-run: another worker takes the run over and completes it, once', { timeout: TAKEOVER_TIMEOUT_MS }, async () => {
+    const { assistant, thread } = await setup(a, 'Tell me a story');
+    model.script({ text: ['Once ', 'upon'], chunkDelayMs: 60_000 }, { text: 'Taken over.' });
+    const run = await a.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    await killLeaseOwner('runs', run.id, async () => (await a.beta.threads.runs.steps.list(run.id, { thread_id: thread.id })).data.length > 0);
 
     const done = await b.beta.threads.runs.poll(run.id, { thread_id: thread.id }, POLL);
     assert.equal(done.status, 'completed');
@@ -166,15 +170,7 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
     model.holdEmbeddings();
     const file = await a.files.create({ file: new File(['The lighthouse keeper logs every passing ship.'], 'log.txt'), purpose: 'assistants' });
     const store = await a.vectorStores.create({ file_ids: [file.id] });
-    const owner = await eventually(async () => {
-      const { rows } = await sql.query<{ lease_owner: string | null }>('SELECT lease_owner FROM vector_store_files WHERE id = $1', [file.id]);
-      return rows[0]?.lease_owner && model.embeddingRequests.length > 0 ? rows[0].lease_owner : undefined;
-    });
-    const pid = Number(owner.split('/')[1]);
-    const victim = workers.get(pid);
-    assert.ok(victim, `the lease owner ${owner} is one of the workers`);
-    await victim.kill();
-    workers.delete(pid);
+    await killLeaseOwner('vector_store_files', file.id, async () => model.embeddingRequests.length > 0);
     model.releaseEmbeddings();
 
     const indexed = await b.vectorStores.files.poll(store.id, file.id, POLL);

@@ -139,7 +139,7 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
     const owner = await eventually(async () => {
       const { rows } = await sql.query<{ lease_owner: string | null }>(`SELECT lease_owner FROM ${table} WHERE id = $1`, [id]);
       return rows[0]?.lease_owner && (await working()) ? rows[0].lease_owner : undefined;
-    });
+    }, 20_000);
     const pid = Number(owner.split('/')[1]);
     const victim = workers.get(pid);
     assert.ok(victim, `the lease owner ${owner} is one of the workers`);

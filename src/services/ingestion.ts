@@ -77,7 +77,6 @@ export function ingestionKey({ projectId, vectorStoreId, fileId }: VectorStoreFi
 }
 
 /** Queues again every file a previous process left in progress, so ingestion survives a restart. */
-
 export async function recoverIngestion(ctx: Pick<ServiceContext, 'store' | 'ingestion'>): Promise<void> {
   for (const ref of await ctx.store.vectorStoreFilesInProgress()) ctx.ingestion.enqueue(ref);
 }

@@ -31,8 +31,12 @@ export class JobQueue {
     return new JobQueue(pool, utils, log);
   }
 
+  /**
+   * Queues a job unless one with its key is waiting already (that one keeps its place in line, so
+   * the orphan sweeps can queue again freely); a job with its key still running does not count.
+   */
   async add(task: TaskName, payload: object, key: string): Promise<void> {
-    await this.utils.addJob(task, payload, { jobKey: `${task}:${key}`, maxAttempts: MAX_ATTEMPTS });
+    await this.utils.addJob(task, payload, { jobKey: `${task}:${key}`, jobKeyMode: 'preserve_run_at', maxAttempts: MAX_ATTEMPTS });
   }
 
   /** Starts executing jobs of one task in this process, up to `concurrency` at once. */

@@ -9,9 +9,8 @@ import * as filesAndVectorStores from './migrations/002-files-and-vector-stores.
 import * as chunks from './migrations/003-chunks.js';
 import * as apiKeys from './migrations/004-api-keys.js';
 import * as runLeases from './migrations/005-run-leases.js';
-import * as messageStatus from './migrations/006-message-status.js';
-import * as fileExpiry from './migrations/007-file-expiry.js';
-import * as ingestionLeases from './migrations/008-ingestion-leases.js';
+import * as fileExpiry from './migrations/006-file-expiry.js';
+import * as ingestionLeases from './migrations/007-ingestion-leases.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in, so a packaged install never needs to find files on disk. */
@@ -22,9 +21,8 @@ const migrationProvider: MigrationProvider = {
     '003-chunks': chunks,
     '004-api-keys': apiKeys,
     '005-run-leases': runLeases,
-    '006-message-status': messageStatus,
-    '007-file-expiry': fileExpiry,
-    '008-ingestion-leases': ingestionLeases,
+    '006-file-expiry': fileExpiry,
+    '007-ingestion-leases': ingestionLeases,
   }),
 };
 

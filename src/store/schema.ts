@@ -17,7 +17,6 @@ export interface ThreadChildRow extends DocumentRow {
 
 export interface MessageRow extends ThreadChildRow {
   run_id: string | null;
-  status: string | null;
 }
 
 export interface RunRow extends ThreadChildRow {

@@ -60,7 +60,7 @@ export class Store {
   constructor(readonly db: Kysely<Database>) {
     this.assistants = new Collection<Assistant>(db, 'assistants');
     this.threads = new Collection<Thread>(db, 'threads');
-    this.messages = new Collection<Message>(db, 'messages', { columns: (m) => ({ thread_id: m.thread_id, run_id: m.run_id, status: m.status }) });
+    this.messages = new Collection<Message>(db, 'messages', { columns: (m) => ({ thread_id: m.thread_id, run_id: m.run_id }) });
     this.runs = new Collection<Run>(db, 'runs', { columns: (r) => ({ thread_id: r.thread_id, status: r.status, expires_at: r.expires_at }) });
     this.steps = new Collection<RunStep>(db, 'run_steps', { columns: (s) => ({ thread_id: s.thread_id, run_id: s.run_id }) });
     this.files = new Collection<OpenAIFile>(db, 'files', { columns: (f) => ({ purpose: f.purpose, expires_at: f.expires_at ?? null }) });

@@ -8,7 +8,7 @@ import type { RunExecutor, StopReason } from '../engine/run-executor.js';
 import { every, INGESTION_CONCURRENCY, type Log, type Runtime } from '../engine/runtime.js';
 import { prepareTakeover } from '../engine/takeover.js';
 import type { AbortReason, IngestionScheduler, RunScheduler, ServiceContext } from '../services/context.js';
-import { type IngestionDeps, type IngestionStopReason, ingestFile, ingestionKey, recoverIngestion } from '../services/ingestion.js';
+import { type IngestionDeps, type IngestionStopReason, ingestFile, ingestionKey } from '../services/ingestion.js';
 import { Leases, type RowMatch } from '../store/leases.js';
 import type { Database } from '../store/schema.js';
 import type { RunRef, VectorStoreFileRef } from '../store/store.js';
@@ -109,7 +109,7 @@ export class ClusterRuntime implements Runtime {
     const { log, runLeaseMs, expirySweepMs, runConcurrency } = this.options;
     await this.queue.work('stepwise_run', (payload) => this.#execute(payload as RunRef), runConcurrency);
     await this.queue.work('stepwise_ingest', (payload) => this.#ingest(payload as VectorStoreFileRef), INGESTION_CONCURRENCY);
-    await recoverIngestion(ctx);
+    // Indexing jobs recover as runs do: the orphan sweep finds those no live worker holds.
     await this.#queueOrphans(ctx);
     this.#stopSweeps = [
       every(expirySweepMs, 'expiry sweep', () => sweepExpired(ctx), log),

@@ -136,13 +136,13 @@ export class RunRecorder {
    * message as stored now, so a client's metadata stays, and so does text that a cut-off turn
    * stored when the run's end closes the message. A message already closed keeps its status.
    */
-  async closeMessage(message: Message, incompleteReason: NonNullable<Message['incomplete_details']>['reason'] | null, content?: Message['content']): Promise<void> {
+  async closeMessage(messageId: string, incompleteReason: NonNullable<Message['incomplete_details']>['reason'] | null, content?: Message['content']): Promise<void> {
     const now = this.now();
     const ending: Partial<Message> = incompleteReason
       ? { status: 'incomplete', incomplete_details: { reason: incompleteReason }, incomplete_at: now }
       : { status: 'completed', completed_at: now };
     let closing = false;
-    const closed = await this.store.messages.modify(this.projectId, message.id, (stored) => {
+    const closed = await this.store.messages.modify(this.projectId, messageId, (stored) => {
       closing = stored.status === 'in_progress';
       return { ...stored, ...(content && { content }), ...(closing && ending) };
     });
@@ -160,7 +160,7 @@ export class RunRecorder {
     const pendingUsage = await this.store.pendingUsage(this.projectId, this.run.id);
     // Messages first: a message ends before the step that creates it, as in a completed turn.
     for (const message of await this.store.messages.all(this.projectId, { run_id: this.run.id })) {
-      if (message.status === 'in_progress') await this.closeMessage(message, messageReason);
+      if (message.status === 'in_progress') await this.closeMessage(message.id, messageReason);
     }
     let usage = ZERO_USAGE;
     for (const step of await this.store.steps.all(this.projectId, { run_id: this.run.id })) {

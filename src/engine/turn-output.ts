@@ -132,7 +132,7 @@ export class TurnOutput {
   async closeMessage(incompleteReason: 'max_tokens' | null, usage: Usage, extras: AnswerExtras = NO_EXTRAS): Promise<void> {
     const open = this.#message ?? (await this.#openMessage());
     const images: MessageContent[] = extras.imageFileIds.map((fileId) => ({ type: 'image_file', image_file: { file_id: fileId, detail: 'auto' } }));
-    await this.recorder.closeMessage(open, incompleteReason, [...images, ...this.#textContent(extras.annotate(this.#text))]);
+    await this.recorder.closeMessage(open.id, incompleteReason, [...images, ...this.#textContent(extras.annotate(this.#text))]);
     await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });
     this.#message = undefined;
     this.#messageStep = undefined;

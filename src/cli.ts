@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './require-node.js';
 import type { Role } from './cluster/cluster-runtime.js';
 import { loadConfig } from './config.js';
 import { KEYS_USAGE, keysCommand } from './keys-command.js';
@@ -27,7 +28,14 @@ async function main(argv: string[]): Promise<void> {
     case 'serve': {
       const role = roleFrom(argv.slice(1));
       const stepwise = await startStepwise({ config, role, logger: process.env.STEPWISE_LOG !== 'off' });
-      const stop = () => void stepwise.close().then(() => process.exit(0));
+      const stop = () =>
+        void stepwise.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error('Stepwise could not shut down cleanly:', error);
+            process.exit(1);
+          },
+        );
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       if (role === 'worker') {

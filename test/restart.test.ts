@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
+import { minimalPdf } from './support/documents.js';
 import { eventually } from './support/harness.js';
 import { type StepwiseProcess, spawnStepwise } from './support/processes.js';
 import { ScriptedModel } from './support/scripted-model.js';
@@ -62,4 +63,19 @@ test('a server killed with SIGKILL mid-run restarts, takes the run over to compl
   model.script({ text: 'The end.' });
   const next = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 20 });
   assert.equal(next.status, 'completed');
+});
+
+test('SIGTERM after a streamed run and an indexed PDF shuts the server down cleanly: exit code 0, no signal', async () => {
+  await server?.kill();
+  const client = await serve();
+  const store = await client.vectorStores.create({ name: 'docs' });
+  const file = await client.vectorStores.files.uploadAndPoll(store.id, await toFile(minimalPdf(['Pears ripen off the tree.']), 'pears.pdf'));
+  assert.equal(file.status, 'completed');
+  const assistant = await client.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'file_search' }], tool_resources: { file_search: { vector_store_ids: [store.id] } } });
+  model.script({ text: ['Pears ', 'ripen.'] });
+  const stream = client.beta.threads.createAndRunStream({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'Pears?' }] } });
+  assert.equal((await stream.finalRun()).status, 'completed');
+
+  // Native addons (better-sqlite3 up to 12 on Node 24) and open threads are what abort at exit.
+  assert.deepEqual(await server!.terminate(), { code: 0, signal: null });
 });

@@ -17,6 +17,8 @@ export interface StepwiseProcess {
   url: string;
   /** Stops the process at once, as a crash or `kill -9` would. */
   kill(): Promise<void>;
+  /** Asks the process to shut down, as an operator's SIGTERM does; resolves with how it exited. */
+  terminate(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** `stepwise serve` as its own process, the way an operator runs it; resolves once it is ready. */
@@ -35,6 +37,12 @@ export async function spawnStepwise(env: Record<string, string>, role?: 'api' | 
       if (child.exitCode !== null) return;
       child.kill('SIGKILL');
       await once(child, 'exit');
+    },
+    async terminate() {
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      child.kill('SIGTERM');
+      const [code, signal] = await exited;
+      return { code, signal };
     },
   };
 }

@@ -33,7 +33,7 @@ function decodeUtf8(filename: string, bytes: Buffer): string {
 async function extractPdf(filename: string, bytes: Buffer): Promise<string> {
   const { getDocument, VerbosityLevel } = await import('pdfjs-dist/legacy/build/pdf.mjs');
   // pdf.js takes ownership of (detaches) the array it is given, so it gets a copy.
-  const task = getDocument({ data: new Uint8Array(bytes), isEvalSupported: false, disableFontFace: true, verbosity: VerbosityLevel.ERRORS });
+  const task = getDocument({ data: new Uint8Array(bytes), disableFontFace: true, verbosity: VerbosityLevel.ERRORS });
   try {
     const pdf = await task.promise;
     const pages: string[] = [];

@@ -44,7 +44,14 @@ export function isPostgresUrl(url: string | undefined): url is string {
 /** The connection pool a process shares between its store and its job queue. */
 export function openPostgresPool(url: string): pg.Pool {
   if (!isPostgresUrl(url)) throw new Error('DATABASE_URL must be a postgres:// URL; unset it to use the embedded SQLite database.');
-  return new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE });
+  const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE });
+  // A connection the server drops (a restart, a terminated backend) errors on its client, idle or
+  // checked out; unhandled, that error would end the process. pg replaces the client, and the query
+  // that was using it fails as usual.
+  const logLost = (error: Error) => console.error(`[stepwise] a PostgreSQL connection was lost: ${error.message}`);
+  pool.on('error', logLost);
+  pool.on('connect', (client) => client.on('error', logLost));
+  return pool;
 }
 
 export function openDatabase(options: DatabaseOptions, pool?: pg.Pool): Kysely<Database> {

@@ -5,14 +5,11 @@
  * run. The PostgreSQL rows need STEPWISE_TEST_DATABASE_URL: run it under .ci/with-postgres.
  * Usage: npm run bench:scale-out [-- RUNS CONCURRENCY]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import OpenAI from 'openai';
-import { type StepwiseProcess, spawnStepwise } from '../test/support/processes.js';
 import { ScriptedModel } from '../test/support/scripted-model.js';
-import { createThrowawayDatabase, TEST_DATABASE_URL } from '../test/support/test-database.js';
+import { TEST_DATABASE_URL } from '../test/support/test-database.js';
+import { type Counters, type Deployment, deploy, perRun } from './support/measured.js';
 
 const runs = Number(process.argv[2] ?? 400);
 const concurrency = Number(process.argv[3] ?? 32);
@@ -29,6 +26,8 @@ interface Result {
   ttftP50: number;
   ttftP99: number;
   failed: number;
+  /** What the Stepwise processes used over the measured runs. */
+  used?: Counters;
 }
 
 const model = await ScriptedModel.start();
@@ -54,10 +53,12 @@ async function load(count: number, request: () => Promise<number | undefined>): 
   return { seconds: (performance.now() - start) / 1000, ttfts, failed };
 }
 
-async function measure(name: string, request: () => Promise<number | undefined>): Promise<Result> {
+async function measure(name: string, request: () => Promise<number | undefined>, deployment?: Deployment): Promise<Result> {
   await load(warmup, request);
+  await deployment?.usedSinceLast();
   const { seconds, ttfts, failed } = await load(runs, request);
-  return { name, runsPerSecond: (runs - failed) / seconds, ttftP50: percentile(ttfts, 50), ttftP99: percentile(ttfts, 99), failed };
+  const used = await deployment?.usedSinceLast();
+  return { name, runsPerSecond: (runs - failed) / seconds, ttftP50: percentile(ttfts, 50), ttftP99: percentile(ttfts, 99), failed, ...(used && { used }) };
 }
 
 function directRequest(client: OpenAI) {
@@ -84,19 +85,11 @@ async function stepwiseRequest(client: OpenAI) {
 
 /** SQLite with no workers (one process does everything); PostgreSQL with one API process and `workers`. */
 async function throughStepwise(name: string, workers: number): Promise<Result> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-bench-'));
-  const database = workers > 0 ? await createThrowawayDatabase(TEST_DATABASE_URL!) : undefined;
-  const processEnv = { STEPWISE_DATA_DIR: dataDir, OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'k', ...(database && { DATABASE_URL: database.url }) };
-  const processes: StepwiseProcess[] = [];
+  const deployment = await deploy(model.url, workers, TEST_DATABASE_URL);
   try {
-    const api = await spawnStepwise(processEnv, database ? 'api' : 'all');
-    processes.push(api, ...(await Promise.all(Array.from({ length: workers }, () => spawnStepwise(processEnv, 'worker')))));
-    const client = new OpenAI({ baseURL: api.url, apiKey: 'k', maxRetries: 0 });
-    return await measure(name, await stepwiseRequest(client));
+    return await measure(name, await stepwiseRequest(new OpenAI({ baseURL: deployment.url, apiKey: 'k', maxRetries: 0 })), deployment);
   } finally {
-    await Promise.all(processes.map((child) => child.kill()));
-    await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await deployment.close();
   }
 }
 
@@ -118,4 +111,5 @@ for (const result of results) {
   console.log(
     `${result.name.padEnd(44)} ${result.runsPerSecond.toFixed(1).padStart(8)} ${`${result.ttftP50.toFixed(1)} ms`.padStart(10)} ${`${result.ttftP99.toFixed(1)} ms`.padStart(10)} ${result.failed}`,
   );
+  if (result.used) console.log(`${''.padEnd(44)} per run: ${perRun(result.used, runs)}`);
 }

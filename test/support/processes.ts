@@ -22,9 +22,9 @@ export interface StepwiseProcess {
 }
 
 /** `stepwise serve` as its own process, the way an operator runs it; resolves once it is ready. */
-export async function spawnStepwise(env: Record<string, string>, role?: 'api' | 'worker' | 'all'): Promise<StepwiseProcess> {
+export async function spawnStepwise(env: Record<string, string>, role?: 'api' | 'worker' | 'all', nodeOptions: string[] = []): Promise<StepwiseProcess> {
   const port = role === 'worker' ? 0 : await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', ...(role ? ['--role', role] : [])], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeOptions, 'src/cli.ts', 'serve', ...(role ? ['--role', role] : [])], {
     env: { ...process.env, PORT: String(port), STEPWISE_LOG: 'off', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

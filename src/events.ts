@@ -36,6 +36,11 @@ export class EventBus {
   readonly #emitter = new EventEmitter().setMaxListeners(0);
 
   publish(runId: string, event: StreamEventName, data: unknown): void {
+    this.publishLocally(runId, event, data);
+  }
+
+  /** For events only this process's subscribers can want; the same as `publish` in one process. */
+  publishLocally(runId: string, event: StreamEventName, data: unknown): void {
     this.#emitter.emit(runId, { event, data } satisfies StreamEvent);
   }
 

@@ -33,9 +33,9 @@ export class Authenticator {
 
   async projectFor(authorization: string | undefined): Promise<string> {
     const secret = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-    const projectId = secret === undefined ? undefined : await this.keys.resolve(secret);
+    const { projectId, anyActive } = await this.keys.lookup(secret);
     if (projectId !== undefined) return projectId;
-    if (!(await this.required())) return DEFAULT_PROJECT;
+    if (!this.alwaysRequired && !anyActive) return DEFAULT_PROJECT;
     if (secret === undefined) {
       throw invalidApiKey("You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
     }

@@ -45,14 +45,23 @@ export class RunEventStreams {
       clearInterval(keepalive);
       unsubscribe();
     };
+    // Events come in bursts (a run's creation, a step closing and the next opening): the frames of
+    // one turn of the event loop go out in one socket write.
+    let unsent = '';
+    const flush = () => {
+      if (!ended && unsent) raw.write(unsent);
+      unsent = '';
+    };
     write = (event) => {
       if (ended) return;
       const stepObject = event.event.startsWith('thread.run.step.') && event.event !== 'thread.run.step.delta';
       const data = stepObject && !includeResultContent ? withoutResultContent(event.data as RunStep) : event.data;
-      raw.write(frame(event.event, JSON.stringify(data)));
+      if (!unsent) setImmediate(flush);
+      unsent += frame(event.event, JSON.stringify(data));
       if (endsStream(event.event)) {
         stop();
-        raw.end(frame('done', '[DONE]'));
+        raw.end(unsent + frame('done', '[DONE]'));
+        unsent = '';
       }
     };
     raw.on('close', stop);

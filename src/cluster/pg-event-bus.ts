@@ -31,12 +31,12 @@ export class PgEventBus extends EventBus {
   }
 
   override publish(runId: string, event: StreamEventName, data: unknown): void {
-    super.publish(runId, event, data);
+    this.publishLocally(runId, event, data);
     // A failed send is logged by the channel; the event is already stored, so polling clients see it.
     void this.channels.send(CHANNEL, { runId, event, data } satisfies RemoteEvent).catch(() => undefined);
   }
 
   private deliver(runId: string, event: StreamEventName, data: unknown): void {
-    super.publish(runId, event, data);
+    this.publishLocally(runId, event, data);
   }
 }

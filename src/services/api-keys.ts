@@ -87,10 +87,24 @@ export class ApiKeys {
     return row && infoOf(row);
   }
 
-  /** The project of an active key with this secret. */
-  async resolve(secret: string): Promise<string | undefined> {
-    const row = await this.db.selectFrom('api_keys').select('project_id').where('hash', '=', hashOf(secret)).where('revoked_at', 'is', null).executeTakeFirst();
-    return row?.project_id;
+  /**
+   * In one statement, as every request asks: the project of an active key with this secret (none
+   * without a secret), and whether any key is active. Read afresh each time, so a key revoked by
+   * the CLI, from another process, is refused by the next request.
+   */
+  async lookup(secret: string | undefined): Promise<{ projectId: string | undefined; anyActive: boolean }> {
+    const row = await this.db
+      .selectNoFrom((eb) => [
+        eb
+          .selectFrom('api_keys')
+          .select('project_id')
+          .where('hash', '=', secret === undefined ? null : hashOf(secret))
+          .where('revoked_at', 'is', null)
+          .as('project_id'),
+        eb.exists(eb.selectFrom('api_keys').select('id').where('revoked_at', 'is', null)).as('any_active'),
+      ])
+      .executeTakeFirstOrThrow();
+    return { projectId: row.project_id ?? undefined, anyActive: Boolean(row.any_active) };
   }
 
   async anyActive(): Promise<boolean> {

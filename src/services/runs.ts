@@ -78,11 +78,17 @@ export class Runs {
     };
   }
 
+  // Only the stream of the request creating the run can be subscribed to it yet: these events stay in this process.
   #announce(projectId: string, run: Run): Run {
-    this.ctx.bus.publish(run.id, 'thread.run.created', run);
-    this.ctx.bus.publish(run.id, 'thread.run.queued', run);
+    this.ctx.bus.publishLocally(run.id, 'thread.run.created', run);
+    this.ctx.bus.publishLocally(run.id, 'thread.run.queued', run);
     this.ctx.scheduler.enqueue(projectId, run.id);
     return run;
+  }
+
+  /** With a cap on active runs, counting them and adding one must not interleave with another create. */
+  async #lockForCapacity(store: Store, projectId: string): Promise<void> {
+    if (this.ctx.config.maxActiveRunsPerProject > 0) await store.lockProject(projectId);
   }
 
   async #thread(projectId: string, threadId: string): Promise<Thread> {
@@ -93,13 +99,14 @@ export class Runs {
 
   /** `runId` may be chosen by the caller, so that a stream can subscribe before the first event. */
   async create(projectId: string, threadId: string, params: CreateRunRequest, runId = newId('run')): Promise<Run> {
-    await this.#thread(projectId, threadId);
     const assistant = await this.#assistant(projectId, params.assistant_id);
     const createdAt = unixSeconds(this.ctx.clock);
     const run = this.#newRun(runId, threadId, assistant, params, createdAt);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, params.additional_messages ?? [], 'additional_messages');
     await this.ctx.store.transaction(async (store) => {
-      await store.lockProject(projectId);
+      // Holding the thread's row makes "one active run per thread" hold against concurrent creates.
+      if (!(await store.threads.getForUpdate(projectId, threadId))) throw notFound('thread', threadId);
+      await this.#lockForCapacity(store, projectId);
       const running = await activeRun(store, projectId, threadId);
       if (running) throw invalidRequest(`Thread ${threadId} already has an active run ${running.id}.`);
       await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
@@ -118,7 +125,7 @@ export class Runs {
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
     const { thread, run } = await this.ctx.store.transaction(async (store) => {
-      await store.lockProject(projectId);
+      await this.#lockForCapacity(store, projectId);
       await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
       const created = await insertThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
       const newRun = this.#newRun(runId, created.id, assistant, runParams, createdAt);
@@ -126,7 +133,9 @@ export class Runs {
       return { thread: created, run: newRun };
     });
     await indexInThreadVectorStore(this.ctx, projectId, thread.id, searchFiles);
-    this.ctx.bus.publish(run.id, 'thread.created', (await this.ctx.store.threads.get(projectId, thread.id)) ?? thread);
+    // Indexing attachments names the thread's new vector store in its tool resources.
+    const announced = searchFiles.length > 0 ? ((await this.ctx.store.threads.get(projectId, thread.id)) ?? thread) : thread;
+    this.ctx.bus.publishLocally(run.id, 'thread.created', announced);
     return { thread, run: this.#announce(projectId, run) };
   }
 

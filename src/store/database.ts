@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import * as sqliteVec from 'sqlite-vec';
 import * as core from './migrations/001-core.js';
@@ -68,7 +68,34 @@ export function openDatabase(options: DatabaseOptions, pool?: pg.Pool): Kysely<D
   sqlite.pragma('mmap_size = 268435456');
   // vec_distance_cosine, for file_search's vector ranking.
   sqliteVec.load(sqlite);
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+}
+
+/** Distinct statements kept prepared; the queries Stepwise sends are far fewer. */
+const PREPARED_STATEMENTS = 500;
+
+/**
+ * Kysely prepares every query it runs anew; preparing (parsing and planning) costs SQLite more
+ * than running these small statements. A prepared statement is kept by its SQL text and reused:
+ * Kysely runs one statement at a time on its one connection, so no two uses overlap.
+ */
+function reusingStatements(sqlite: SQLite.Database): SqliteDatabase {
+  const prepared = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(source: string) {
+      let statement = prepared.get(source);
+      if (statement) {
+        // Most recently used last, so the first key is the one to drop.
+        prepared.delete(source);
+      } else {
+        statement = sqlite.prepare(source);
+        if (prepared.size >= PREPARED_STATEMENTS) prepared.delete(prepared.keys().next().value!);
+      }
+      prepared.set(source, statement);
+      return statement;
+    },
+  };
 }
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {

@@ -107,8 +107,10 @@ export class ClusterRuntime implements Runtime {
   async start(ctx: ServiceContext): Promise<void> {
     if (!this.#works) return;
     const { log, runLeaseMs, expirySweepMs, runConcurrency } = this.options;
-    await this.queue.work('stepwise_run', (payload) => this.#execute(payload as RunRef), runConcurrency);
-    await this.queue.work('stepwise_ingest', (payload) => this.#ingest(payload as VectorStoreFileRef), INGESTION_CONCURRENCY);
+    await this.queue.work({
+      stepwise_run: { handler: (payload) => this.#execute(payload as RunRef), concurrency: runConcurrency },
+      stepwise_ingest: { handler: (payload) => this.#ingest(payload as VectorStoreFileRef), concurrency: INGESTION_CONCURRENCY },
+    });
     // Indexing jobs recover as runs do: the orphan sweep finds those no live worker holds.
     await this.#queueOrphans(ctx);
     this.#stopSweeps = [

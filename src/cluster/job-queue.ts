@@ -6,6 +6,14 @@ export type TaskName = 'stepwise_run' | 'stepwise_ingest';
 /** A failed job is tried again this many times in all (graphile-worker backs off between tries). */
 const MAX_ATTEMPTS = 5;
 
+/** Jobs a process fetches (and locks) at once for its idle workers. */
+const LOCAL_QUEUE_SIZE = 4;
+
+export interface TaskWork {
+  handler: (payload: unknown) => Promise<void>;
+  concurrency: number;
+}
+
 function graphileLogger(log: (message: string, error?: unknown) => void): Logger {
   return new Logger(() => (level, message) => {
     if (level === 'error') log(`job queue: ${message}`);
@@ -17,7 +25,7 @@ function graphileLogger(log: (message: string, error?: unknown) => void): Logger
  * hear of new ones through LISTEN/NOTIFY, and a job key keeps one pending job per run or file.
  */
 export class JobQueue {
-  readonly #runners: Runner[] = [];
+  #runner: Runner | undefined;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -34,28 +42,57 @@ export class JobQueue {
   /**
    * Queues a job unless one with its key is waiting already (that one keeps its place in line, so
    * the orphan sweeps can queue again freely); a job with its key still running does not count.
+   * The job is flagged with its task, so that a runner at its limit for the task can skip it.
    */
   async add(task: TaskName, payload: object, key: string): Promise<void> {
-    await this.utils.addJob(task, payload, { jobKey: `${task}:${key}`, jobKeyMode: 'preserve_run_at', maxAttempts: MAX_ATTEMPTS });
+    await this.utils.addJob(task, payload, { jobKey: `${task}:${key}`, jobKeyMode: 'preserve_run_at', maxAttempts: MAX_ATTEMPTS, flags: [task] });
   }
 
-  /** Starts executing jobs of one task in this process, up to `concurrency` at once. */
-  async work(task: TaskName, handler: (payload: unknown) => Promise<void>, concurrency: number): Promise<void> {
-    const taskList: Record<string, Task> = { [task]: (payload) => handler(payload) };
-    const runner = await run({
+  /**
+   * Starts executing jobs of these tasks in this process, each up to its `concurrency` at once.
+   * One runner serves every task: each runner holds a LISTEN connection, and every new job wakes
+   * an idle worker in each runner of each process, so one runner per process is the fewest fetches.
+   */
+  async work(tasks: Record<TaskName, TaskWork>): Promise<void> {
+    const entries = Object.entries(tasks) as [TaskName, TaskWork][];
+    const running = new Map<TaskName, number>(entries.map(([task]) => [task, 0]));
+    const taskList: Record<string, Task> = {};
+    for (const [task, { handler }] of entries) {
+      taskList[task] = async (payload) => {
+        running.set(task, running.get(task)! + 1);
+        try {
+          await handler(payload);
+        } finally {
+          running.set(task, running.get(task)! - 1);
+        }
+      };
+    }
+    this.#runner = await run({
       pgPool: this.pool,
-      concurrency,
+      concurrency: entries.reduce((sum, [, { concurrency }]) => sum + concurrency, 0),
+      // A task at its limit is skipped when fetching, so the runner's slots stay split between the
+      // tasks. Null (nothing to skip) lets the local queue serve the job.
+      forbiddenFlags: () => {
+        const full = entries.filter(([task, { concurrency }]) => running.get(task)! >= concurrency).map(([task]) => task);
+        return full.length > 0 ? full : null;
+      },
       noHandleSignals: true,
-      // New jobs arrive by NOTIFY; polling only picks up retries that come due.
-      pollInterval: 1000,
+      preset: {
+        worker: {
+          // The process fetches jobs for its workers, a few at a time: a new job's NOTIFY costs
+          // one fetch per process, not one per idle worker, and idle workers do not each poll.
+          localQueue: { size: LOCAL_QUEUE_SIZE },
+          // New jobs arrive by NOTIFY; polling only picks up retries that come due.
+          pollInterval: 1000,
+        },
+      },
       taskList,
       logger: graphileLogger(this.log),
     });
-    this.#runners.push(runner);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#runners.map((runner) => runner.stop()));
+    await this.#runner?.stop();
     await this.utils.release();
   }
 }

@@ -153,6 +153,10 @@ test('a thread made through the SDK shows its messages, citations and file_searc
   const answer = page.locator('.message-assistant');
   await answer.locator('.citation .file-name', { hasText: 'moons.txt' }).waitFor();
   assert.equal(await answer.locator('.citation-mark').textContent(), '[1]');
+  assert.match(await answer.locator('.citation q').textContent() ?? '', /Europa hides an ocean/);
+  // The question, then the run that answered it, then the answer.
+  const order = await page.locator('.conversation > *').evaluateAll((items) => items.map((item) => item.className));
+  assert.deepEqual(order, ['message message-user', 'run', 'message message-assistant']);
   await page.locator('.message-user', { hasText: "What hides under Europa's ice?" }).waitFor();
   await shoot('thread');
 });

@@ -7,8 +7,10 @@ import { FileName } from './FileName';
 type Text = OpenAI.Beta.Threads.Text;
 type Annotation = OpenAI.Beta.Threads.Annotation;
 
+const QUOTE_CHARS = 280;
+
 /** Text with its annotations: citations become numbered marks with a note below, file paths download links. */
-function AnnotatedText({ text }: { text: Text }) {
+function AnnotatedText({ text, quotes }: { text: Text; quotes: Map<string, string> }) {
   const annotations = [...text.annotations].sort((a, b) => a.start_index - b.start_index);
   const pieces = [];
   const citations: OpenAI.Beta.Threads.FileCitationAnnotation[] = [];
@@ -31,20 +33,23 @@ function AnnotatedText({ text }: { text: Text }) {
       <div class="message-text">{pieces}</div>
       {citations.length > 0 && (
         <ol class="citations">
-          {citations.map((citation) => (
-            <li class="citation">
-              <FileName fileId={citation.file_citation.file_id} />
-              {(citation.file_citation as { quote?: string }).quote && <q>{(citation.file_citation as { quote?: string }).quote}</q>}
-              <code>{citation.text}</code>
-            </li>
-          ))}
+          {citations.map((citation) => {
+            const quote = (citation.file_citation as { quote?: string }).quote ?? quotes.get(citation.file_citation.file_id);
+            return (
+              <li class="citation">
+                <FileName fileId={citation.file_citation.file_id} />
+                {quote && <q>{quote.length > QUOTE_CHARS ? `${quote.slice(0, QUOTE_CHARS)}…` : quote}</q>}
+              </li>
+            );
+          })}
         </ol>
       )}
     </>
   );
 }
 
-export function MessageView({ message }: { message: Message }) {
+/** `quotes`: passages the message's run found, by file id, for citations that carry no quote of their own. */
+export function MessageView({ message, quotes }: { message: Message; quotes: Map<string, string> }) {
   return (
     <article class={`message message-${message.role}`} data-message-id={message.id} data-status={message.status}>
       <header>
@@ -54,7 +59,7 @@ export function MessageView({ message }: { message: Message }) {
       {message.content.map((part) => {
         switch (part.type) {
           case 'text':
-            return <AnnotatedText text={part.text} />;
+            return <AnnotatedText text={part.text} quotes={quotes} />;
           case 'image_file':
             return <FileImage fileId={part.image_file.file_id} />;
           case 'image_url':

@@ -17,14 +17,14 @@ export function AssistantsView() {
       <ErrorBox error={loaded.error ?? remove.error} onRetry={() => void loaded.reload()} />
       <div class="table-scroll">
         <table class="striped">
-          <thead><tr><th>name</th><th>model</th><th>tools</th><th>created</th><th /></tr></thead>
+          <thead><tr><th>name</th><th>model</th><th>tools</th><th class="hide-phone">created</th><th /></tr></thead>
           <tbody>
             {(loaded.data ?? []).map((assistant) => (
               <tr data-assistant-id={assistant.id}>
                 <td><a href={href('assistants', assistant.id)}>{assistant.name || assistant.id}</a></td>
                 <td>{assistant.model}</td>
                 <td>{assistant.tools.map((tool) => (tool.type === 'function' ? tool.function.name : tool.type)).join(', ') || '—'}</td>
-                <td>{formatTime(assistant.created_at)}</td>
+                <td class="hide-phone">{formatTime(assistant.created_at)}</td>
                 <td class="actions">
                   <a href={href('playground', assistant.id)}>Chat</a>{' '}
                   <button class="secondary outline small" onClick={() => void remove.run(async () => {

@@ -16,15 +16,15 @@ export function FilesView() {
       <ErrorBox error={loaded.error ?? remove.error} onRetry={() => void loaded.reload()} />
       <div class="table-scroll">
         <table class="striped">
-          <thead><tr><th>file</th><th>purpose</th><th>size</th><th>status</th><th>created</th><th /></tr></thead>
+          <thead><tr><th>file</th><th class="hide-phone">purpose</th><th>size</th><th>status</th><th class="hide-phone">created</th><th /></tr></thead>
           <tbody>
             {(loaded.data ?? []).map((file) => (
               <tr data-file-id={file.id}>
-                <td><FileDownload fileId={file.id} label={file.filename} /><br /><small><code>{file.id}</code></small></td>
-                <td>{file.purpose}</td>
+                <td><FileDownload fileId={file.id} label={file.filename} /><br /><small class="hide-phone"><code>{file.id}</code></small></td>
+                <td class="hide-phone">{file.purpose}</td>
                 <td>{formatBytes(file.bytes)}</td>
                 <td><Status status={file.status} /></td>
-                <td>{formatTime(file.created_at)}</td>
+                <td class="hide-phone">{formatTime(file.created_at)}</td>
                 <td class="actions">
                   <button class="secondary outline small" onClick={() => void remove.run(async () => {
                     await api().files.delete(file.id);

@@ -44,15 +44,15 @@ export function VectorStoresView() {
       <ErrorBox error={loaded.error ?? create.error} onRetry={() => void loaded.reload()} />
       <div class="table-scroll">
         <table class="striped">
-          <thead><tr><th>name</th><th>status</th><th>files</th><th>size</th><th>created</th></tr></thead>
+          <thead><tr><th>name</th><th>status</th><th>files</th><th class="hide-phone">size</th><th class="hide-phone">created</th></tr></thead>
           <tbody>
             {(loaded.data ?? []).map((store) => (
               <tr data-vector-store-id={store.id}>
                 <td><a href={href('vector-stores', store.id)}>{store.name || store.id}</a></td>
                 <td><Status status={store.status} /></td>
                 <td><Counts counts={store.file_counts} /></td>
-                <td>{formatBytes(store.usage_bytes)}</td>
-                <td>{formatTime(store.created_at)}</td>
+                <td class="hide-phone">{formatBytes(store.usage_bytes)}</td>
+                <td class="hide-phone">{formatTime(store.created_at)}</td>
               </tr>
             ))}
           </tbody>
@@ -68,7 +68,8 @@ function SearchBox({ storeId }: { storeId: string }) {
   const [results, setResults] = useState<OpenAI.VectorStores.VectorStoreSearchResponse[]>();
   const search = useAction();
   return (
-    <article>
+    <article class="search-box">
+      <h3>Search</h3>
       <form class="inline-form" onSubmit={(event) => {
         event.preventDefault();
         void search.run(async () => setResults((await api().vectorStores.search(storeId, { query, max_num_results: 10 })).data));
@@ -115,14 +116,14 @@ export function VectorStoreView({ storeId }: { storeId: string }) {
       }} />
       <div class="table-scroll">
         <table class="striped">
-          <thead><tr><th>file</th><th>status</th><th>size</th><th>added</th><th /></tr></thead>
+          <thead><tr><th>file</th><th>status</th><th class="hide-phone">size</th><th class="hide-phone">added</th><th /></tr></thead>
           <tbody>
             {(loaded.data?.files ?? []).map((file) => (
               <tr data-file-id={file.id} data-status={file.status}>
-                <td><FileName fileId={file.id} /><br /><small><code>{file.id}</code></small></td>
+                <td><FileName fileId={file.id} /><br /><small class="hide-phone"><code>{file.id}</code></small></td>
                 <td><Status status={file.status} />{file.last_error && <div class="error-message">{file.last_error.code}: {file.last_error.message}</div>}</td>
-                <td>{formatBytes(file.usage_bytes)}</td>
-                <td>{formatTime(file.created_at)}</td>
+                <td class="hide-phone">{formatBytes(file.usage_bytes)}</td>
+                <td class="hide-phone">{formatTime(file.created_at)}</td>
                 <td class="actions">
                   <button class="secondary outline small" onClick={() => void remove.run(async () => {
                     await api().vectorStores.files.delete(file.id, { vector_store_id: storeId });

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium (`.ci/install-chromium`); playwright-core only drives it. */
-export const CHROMIUM_PATH = process.env.STEPWISE_TEST_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -21,6 +21,7 @@ export const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width
 
 /** Headless Chromium with a fresh profile (Playwright passes it as `--user-data-dir`), removed on close. */
 export async function launchChromium(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`No Chromium at ${CHROMIUM_PATH}: run \`bash .ci/install-chromium\` (Debian's chromium package).`);
   const profile = mkdtempSync(join(tmpdir(), 'stepwise-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,

@@ -161,6 +161,20 @@ test('a thread made through the SDK shows its messages, citations and file_searc
   await shoot('thread');
 });
 
+test('a run started elsewhere updates live in its thread, and can be cancelled there', async () => {
+  h.model.script({ hang: true });
+  const assistant = await h.client.beta.assistants.create({ model: 'gpt-4o-mini', name: 'Slow' });
+  const thread = await h.client.beta.threads.create({ messages: [{ role: 'user', content: 'Take your time.' }] });
+  const run = await h.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+  await open(`threads/${thread.id}`);
+  const timeline = page.locator(`.run[data-run-id="${run.id}"]`);
+  await timeline.and(page.locator('[data-status=in_progress]')).waitFor();
+  await shoot('run-in-progress');
+  await timeline.getByRole('button', { name: 'Cancel run' }).click();
+  await timeline.and(page.locator('[data-status=cancelled]')).waitFor();
+  assert.equal((await h.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id })).status, 'cancelled');
+});
+
 test('with a wrong API key the console shows the API\'s error, not a blank page', async () => {
   const key = await h.stepwise.apiKeys.create('proj_console', 'console');
   await open('threads');

@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import { prettyJson } from '../format';
 import { Code } from './Code';
 import { FileImage } from './FileContent';
+import { SearchResults } from './SearchResults';
 
 type ToolCall = OpenAI.Beta.Threads.Runs.ToolCall;
 
@@ -14,17 +15,7 @@ function FileSearchResults({ call }: { call: OpenAI.Beta.Threads.Runs.FileSearch
       {results.length === 0 ? (
         <p><small>No results.</small></p>
       ) : (
-        <ol class="search-results">
-          {results.map((result) => (
-            <li class="search-result">
-              <div class="result-head">
-                <strong title={result.file_id}>{result.file_name}</strong>
-                <span class="score">score {result.score.toFixed(3)}</span>
-              </div>
-              {(result.content ?? []).map((piece) => <blockquote class="passage">{piece.text}</blockquote>)}
-            </li>
-          ))}
-        </ol>
+        <SearchResults results={results.map((result) => ({ fileId: result.file_id, fileName: result.file_name, score: result.score, passages: (result.content ?? []).map((piece) => piece.text ?? '') }))} />
       )}
     </>
   );

@@ -1,5 +1,6 @@
 import { api, listAll } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
+import { RemoveButton } from '../components/RemoveButton';
 import { formatTime } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { href, navigate } from '../router';
@@ -27,11 +28,7 @@ export function AssistantsView() {
                 <td class="hide-phone">{formatTime(assistant.created_at)}</td>
                 <td class="actions">
                   <a href={href('playground', assistant.id)}>Chat</a>{' '}
-                  <button class="secondary outline small" onClick={() => void remove.run(async () => {
-                    if (!confirm(`Delete ${assistant.name || assistant.id}?`)) return;
-                    await api().beta.assistants.delete(assistant.id);
-                    await loaded.reload();
-                  })}>Delete</button>
+                  <RemoveButton what={assistant.name || assistant.id} run={remove.run} remove={() => api().beta.assistants.delete(assistant.id)} reload={loaded.reload} />
                 </td>
               </tr>
             ))}

@@ -1,6 +1,7 @@
 import { api, listAll } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { FileDownload } from '../components/FileContent';
+import { RemoveButton } from '../components/RemoveButton';
 import { Status } from '../components/Status';
 import { UploadForm } from '../components/UploadForm';
 import { formatBytes, formatTime } from '../format';
@@ -26,10 +27,7 @@ export function FilesView() {
                 <td><Status status={file.status} /></td>
                 <td class="hide-phone">{formatTime(file.created_at)}</td>
                 <td class="actions">
-                  <button class="secondary outline small" onClick={() => void remove.run(async () => {
-                    await api().files.delete(file.id);
-                    await loaded.reload();
-                  })}>Delete</button>
+                  <RemoveButton what={file.filename} run={remove.run} remove={() => api().files.delete(file.id)} reload={loaded.reload} />
                 </td>
               </tr>
             ))}

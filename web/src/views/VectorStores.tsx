@@ -3,6 +3,8 @@ import { useState } from 'preact/hooks';
 import { api, listAll } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { FileName } from '../components/FileName';
+import { RemoveButton } from '../components/RemoveButton';
+import { SearchResults } from '../components/SearchResults';
 import { Status } from '../components/Status';
 import { UploadForm } from '../components/UploadForm';
 import { formatBytes, formatTime } from '../format';
@@ -80,17 +82,7 @@ function SearchBox({ storeId }: { storeId: string }) {
       <ErrorBox error={search.error} />
       {results && results.length === 0 && <p><small>No chunk matches.</small></p>}
       {results && results.length > 0 && (
-        <ol class="search-results">
-          {results.map((result) => (
-            <li class="search-result">
-              <div class="result-head">
-                <strong title={result.file_id}>{result.filename}</strong>
-                <span class="score">score {result.score.toFixed(3)}</span>
-              </div>
-              {result.content.map((piece) => <blockquote class="passage">{piece.text}</blockquote>)}
-            </li>
-          ))}
-        </ol>
+        <SearchResults results={results.map((result) => ({ fileId: result.file_id, fileName: result.filename, score: result.score, passages: result.content.map((piece) => piece.text) }))} />
       )}
     </article>
   );
@@ -125,10 +117,7 @@ export function VectorStoreView({ storeId }: { storeId: string }) {
                 <td class="hide-phone">{formatBytes(file.usage_bytes)}</td>
                 <td class="hide-phone">{formatTime(file.created_at)}</td>
                 <td class="actions">
-                  <button class="secondary outline small" onClick={() => void remove.run(async () => {
-                    await api().vectorStores.files.delete(file.id, { vector_store_id: storeId });
-                    await loaded.reload();
-                  })}>Remove</button>
+                  <RemoveButton label="Remove" what={`${file.id} from this store`} run={remove.run} remove={() => api().vectorStores.files.delete(file.id, { vector_store_id: storeId })} reload={loaded.reload} />
                 </td>
               </tr>
             ))}

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
@@ -159,6 +160,36 @@ test('a thread made through the SDK shows its messages, citations and file_searc
   assert.deepEqual(order, ['message message-user', 'run', 'message message-assistant']);
   await page.locator('.message-user', { hasText: "What hides under Europa's ice?" }).waitFor();
   await shoot('thread');
+});
+
+test('a code_interpreter step shows its input highlighted, its logs and image, and the answer links the file it wrote', async () => {
+  const assistant = await h.client.beta.assistants.create({ model: 'gpt-4o-mini', name: 'Analyst', tools: [{ type: 'code_interpreter' }] });
+  const source = [
+    'import struct, zlib',
+    'def chunk(kind, data): return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))',
+    'rows = b"".join(b"\\x00" + bytes([255 if x < y else 0 for x in range(8)]) for y in range(8))',
+    'image = b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")',
+    "open('/mnt/data/chart.png', 'wb').write(image)",
+    "open('/mnt/data/report.txt', 'w').write('all good')",
+    "print('made', len(image), 'bytes')",
+  ].join('\n');
+  h.model.script(
+    { toolCalls: [{ name: 'code_interpreter', arguments: JSON.stringify({ code: source }) }] },
+    { text: 'Here is the chart; the report: sandbox:/mnt/data/report.txt' },
+  );
+  const run = await h.client.beta.threads.createAndRunPoll({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'Chart it.' }] } });
+  assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+  await open(`threads/${run.thread_id}`);
+  const call = page.locator('.tool-call[data-tool=code_interpreter]');
+  await call.locator('.hljs-keyword', { hasText: 'import' }).first().waitFor();
+  assert.match(await call.locator('.logs').textContent() ?? '', /^made \d+ bytes/);
+  // Images come through the SDK with the key, so they load even when the server requires one.
+  await page.waitForFunction("[...document.querySelectorAll('img.inline-image')].filter((img) => img.naturalWidth === 8).length === 2");
+  const link = page.locator('.message-assistant a.file-download', { hasText: 'report.txt' });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  assert.equal(download.suggestedFilename(), 'report.txt');
+  assert.equal(await readFile((await download.path())!, 'utf8'), 'all good');
+  await shoot('code-interpreter');
 });
 
 test('a run started elsewhere updates live in its thread, and can be cancelled there', async () => {

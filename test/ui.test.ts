@@ -47,6 +47,10 @@ test('creates an assistant with a function tool in the console', async () => {
   await page.locator('input[name=model]').fill('gpt-4o-mini');
   await page.locator('textarea[name=instructions]').fill('Answer with the weather.');
   const weather = { name: 'get_weather', description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } };
+  // Half-typed JSON cannot be saved: the form would send the last valid value instead.
+  await page.locator('textarea[name=functions]').fill('[{"name": ');
+  await page.getByText('Fix the JSON above before saving.').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Create assistant' }).isDisabled(), true);
   await page.locator('textarea[name=functions]').fill(JSON.stringify([weather], null, 2));
   await shoot('assistant-editor');
   await page.getByRole('button', { name: 'Create assistant' }).click();

@@ -1,11 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 /** A textarea holding JSON, checked as it is typed; `onValue` receives only parsed values. */
-export function JsonField({ label, name, value, onValue, rows = 8, hint }: {
+export function JsonField({ label, name, value, onValue, onValidity, rows = 8, hint }: {
   label: string;
   name: string;
   value: unknown;
   onValue: (value: unknown) => void;
+  /** Told whether the text is JSON, so a form can refuse to save a value the text no longer shows. */
+  onValidity: (valid: boolean) => void;
   rows?: number;
   hint?: string;
 }) {
@@ -38,8 +40,10 @@ export function JsonField({ label, name, value, onValue, rows = 8, hint }: {
             emitted.current = JSON.stringify(parsed);
             onValue(parsed);
             setProblem(undefined);
+            onValidity(true);
           } catch (error) {
             setProblem(error instanceof Error ? error.message : 'not JSON');
+            onValidity(false);
           }
         }}
       />

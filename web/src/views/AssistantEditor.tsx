@@ -21,7 +21,7 @@ interface Draft {
   instructions: string;
   temperature: number;
   top_p: number;
-  responseFormat: 'auto' | 'text' | 'json_object';
+  responseFormat: unknown;
   fileSearch: boolean;
   codeInterpreter: boolean;
   functions: unknown;
@@ -32,7 +32,6 @@ interface Draft {
 
 function draftOf(assistant: Assistant | undefined): Draft {
   const tools = assistant?.tools ?? [];
-  const format = assistant?.response_format;
   return {
     name: assistant?.name ?? '',
     description: assistant?.description ?? '',
@@ -40,7 +39,7 @@ function draftOf(assistant: Assistant | undefined): Draft {
     instructions: assistant?.instructions ?? '',
     temperature: assistant?.temperature ?? 1,
     top_p: assistant?.top_p ?? 1,
-    responseFormat: typeof format === 'object' && format && (format.type === 'text' || format.type === 'json_object') ? format.type : 'auto',
+    responseFormat: assistant?.response_format ?? 'auto',
     fileSearch: tools.some((tool) => tool.type === 'file_search'),
     codeInterpreter: tools.some((tool) => tool.type === 'code_interpreter'),
     functions: tools.flatMap((tool) => (tool.type === 'function' ? [tool.function] : [])),
@@ -68,7 +67,7 @@ function requestOf(draft: Draft): OpenAI.Beta.AssistantCreateParams {
     instructions: draft.instructions || null,
     temperature: draft.temperature,
     top_p: draft.top_p,
-    response_format: draft.responseFormat === 'auto' ? 'auto' : { type: draft.responseFormat },
+    response_format: draft.responseFormat as OpenAI.Beta.AssistantCreateParams['response_format'],
     tools,
     tool_resources: {
       file_search: { vector_store_ids: draft.fileSearch ? draft.vectorStoreIds : [] },
@@ -87,6 +86,9 @@ export function AssistantEditor({ assistant, onSaved }: { assistant?: Assistant;
   const [draft, setDraft] = useState(() => draftOf(assistant));
   const set = (change: Partial<Draft>) => setDraft({ ...draft, ...change });
   const save = useAction();
+  const [invalidJson, setInvalidJson] = useState<Record<string, boolean>>({});
+  const validity = (field: string) => (valid: boolean) => setInvalidJson((fields) => ({ ...fields, [field]: !valid }));
+  const blocked = Object.values(invalidJson).some(Boolean);
   const resources = useLoad(async () => {
     const [vectorStores, files] = await Promise.all([listAll(api().vectorStores.list({ limit: 100 })), listAll(api().files.list({ purpose: 'assistants', limit: 100 }))]);
     return { vectorStores, files };
@@ -111,12 +113,16 @@ export function AssistantEditor({ assistant, onSaved }: { assistant?: Assistant;
       <div class="grid">
         <label>Temperature<input name="temperature" type="number" min={0} max={2} step={0.1} value={draft.temperature} onInput={(event) => set({ temperature: Number(event.currentTarget.value) })} /></label>
         <label>top_p<input name="top_p" type="number" min={0} max={1} step={0.05} value={draft.top_p} onInput={(event) => set({ top_p: Number(event.currentTarget.value) })} /></label>
-        <label>Response format
-          <select name="response_format" value={draft.responseFormat} onChange={(event) => set({ responseFormat: event.currentTarget.value as Draft['responseFormat'] })}>
-            <option value="auto">auto</option><option value="text">text</option><option value="json_object">json_object</option>
-          </select>
-        </label>
       </div>
+      <JsonField
+        label="Response format"
+        name="response_format"
+        rows={2}
+        value={draft.responseFormat}
+        onValue={(responseFormat) => set({ responseFormat })}
+        onValidity={validity('response_format')}
+        hint={'"auto", {"type":"text"}, {"type":"json_object"} or {"type":"json_schema","json_schema":{…}}'}
+      />
       <fieldset>
         <legend>Tools</legend>
         <label><input type="checkbox" name="file_search" checked={draft.fileSearch} onChange={(event) => set({ fileSearch: event.currentTarget.checked })} /> file_search</label>
@@ -143,12 +149,14 @@ export function AssistantEditor({ assistant, onSaved }: { assistant?: Assistant;
         name="functions"
         value={draft.functions}
         onValue={(functions) => set({ functions })}
+        onValidity={validity('functions')}
         hint={`A JSON array of function definitions, e.g. ${JSON.stringify([EXAMPLE_FUNCTION])}`}
       />
-      <JsonField label="Metadata" name="metadata" rows={3} value={draft.metadata} onValue={(metadata) => set({ metadata })} hint="Up to 16 string pairs." />
+      <JsonField label="Metadata" name="metadata" rows={3} value={draft.metadata} onValue={(metadata) => set({ metadata })} onValidity={validity('metadata')} hint="Up to 16 string pairs." />
       <ErrorBox error={resources.error} />
       <ErrorBox error={save.error} />
-      <button type="submit" aria-busy={save.busy} disabled={save.busy}>{assistant ? 'Save assistant' : 'Create assistant'}</button>
+      {blocked && <p class="error-message">Fix the JSON above before saving.</p>}
+      <button type="submit" aria-busy={save.busy} disabled={save.busy || blocked}>{assistant ? 'Save assistant' : 'Create assistant'}</button>
     </form>
   );
 }

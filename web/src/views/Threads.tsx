@@ -86,7 +86,7 @@ export function ThreadView({ threadId }: { threadId: string }) {
     <section>
       <p><a href={href('threads')}>← Threads</a></p>
       <h2><code>{threadId}</code></h2>
-      {thread && <p><small>created {formatTime(thread.created_at)}</small> <MetadataChips metadata={thread.metadata} /></p>}
+      {thread && <p><small>created {formatTime(thread.created_at)}</small> {Object.keys(thread.metadata ?? {}).length > 0 && <MetadataChips metadata={thread.metadata} />}</p>}
       {conversation.loading && !thread && <p aria-busy="true">Loading…</p>}
       <ConversationView conversation={conversation} />
     </section>

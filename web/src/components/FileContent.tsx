@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, describeError } from '../api';
+import { FileName } from './FileName';
 
 /** File bytes fetched through the SDK (the browser would not send the API key for a plain `src`). */
 async function fileUrl(fileId: string): Promise<string> {
@@ -19,8 +20,8 @@ export function FileImage({ fileId, alt }: { fileId: string; alt?: string }) {
   return src ? <img class="inline-image" src={src} alt={alt ?? fileId} /> : <span aria-busy="true">loading image…</span>;
 }
 
-/** A link that downloads a file's content under its name. */
-export function FileDownload({ fileId, label }: { fileId: string; label: string }) {
+/** A link that downloads a file's content under its name; without a label it shows the file's name. */
+export function FileDownload({ fileId, label }: { fileId: string; label?: string }) {
   const [error, setError] = useState<string>();
   const download = async (event: Event) => {
     event.preventDefault();
@@ -37,7 +38,7 @@ export function FileDownload({ fileId, label }: { fileId: string; label: string 
   };
   return (
     <>
-      <a href="#" class="file-download" data-file-id={fileId} onClick={download}>{label}</a>
+      <a href="#" class="file-download" data-file-id={fileId} onClick={download}>{label ?? <FileName fileId={fileId} />}</a>
       {error && <span class="error-message"> {error}</span>}
     </>
   );

@@ -71,7 +71,7 @@ export function MessageView({ message, quotes }: { message: Message; quotes: Map
       {(message.attachments ?? []).length > 0 && (
         <footer class="attachments">
           Attached:{' '}
-          {message.attachments!.map((attachment) => attachment.file_id && <FileDownload fileId={attachment.file_id} label={attachment.file_id} />)}
+          {message.attachments!.map((attachment) => attachment.file_id && <FileDownload fileId={attachment.file_id} />)}
         </footer>
       )}
     </article>

@@ -67,9 +67,13 @@ test('creates an assistant with a function tool in the console', async () => {
   await shoot('assistants');
 });
 
-test('the playground streams the answer as it arrives', async () => {
+test('the playground sends a message with an attached file and streams the answer as it arrives', async () => {
   h.model.script({ text: ['Hello', ' from', ' the', ' playground.'], chunkDelayMs: 400 });
   await open(`playground/${assistantId}`);
+  await page.getByText('Attach files').click();
+  await page.locator('.playground input[type=file]').setInputFiles({ name: 'greeting.txt', mimeType: 'text/plain', buffer: Buffer.from('Say it warmly.') });
+  await page.getByRole('button', { name: 'Attach' }).click();
+  await page.getByText('Attached: greeting.txt').waitFor();
   await page.locator('textarea[name=message]').fill('Say hello');
   await page.getByRole('button', { name: 'Send' }).click();
   // The message shows while the model is still writing it, then completes.
@@ -77,6 +81,7 @@ test('the playground streams the answer as it arrives', async () => {
   const answer = page.locator('.message-assistant[data-status=completed] .message-text');
   await answer.waitFor();
   assert.equal(await answer.textContent(), 'Hello from the playground.');
+  await page.locator('.message-user .attachments a.file-download', { hasText: 'greeting.txt' }).waitFor();
   await page.locator('.run[data-status=completed]').waitFor();
   await shoot('playground');
 });

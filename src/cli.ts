@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import './require-node.js';
+import { existsSync } from 'node:fs';
+import { UI_DIR } from './api/ui.js';
 import type { Role } from './cluster/cluster-runtime.js';
 import { loadConfig } from './config.js';
 import { KEYS_USAGE, keysCommand } from './keys-command.js';
@@ -45,6 +47,7 @@ async function main(argv: string[]): Promise<void> {
       const auth = (await stepwise.authRequired()) ? 'auth is on: requests need an API key' : 'auth is off: no API keys exist; listening on loopback only';
       const store = config.databaseUrl ? `PostgreSQL, files in ${config.dataDir}` : config.dataDir;
       console.log(`Stepwise is serving the Assistants API at ${stepwise.url} (data: ${store}, role: ${role})\n${auth}`);
+      console.log(existsSync(UI_DIR) ? `web console: ${stepwise.url.replace(/\/v1$/, '/ui/')}` : 'web console: not built (run `npm run build`)');
       return;
     }
     case 'migrate': {

@@ -11,6 +11,7 @@ import { messageRoutes } from './routes/messages.js';
 import { runRoutes } from './routes/runs.js';
 import { threadRoutes } from './routes/threads.js';
 import { vectorStoreRoutes } from './routes/vector-stores.js';
+import { uiRoutes } from './ui.js';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -177,5 +178,6 @@ export function createApp(deps: ApiDeps, options: AppOptions): FastifyInstance {
     },
     { prefix: '/v1' },
   );
+  void app.register(uiRoutes);
   return app;
 }

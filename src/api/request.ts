@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { invalidRequest } from '../errors.js';
 import { specSchemas } from '../spec/openapi.js';
-import type { Page, PageQuery } from '../store/collection.js';
+import { checkMetadata } from '../services/validation.js';
+import type { MetadataMatch, Page, PageQuery } from '../store/collection.js';
 
 /** Every object belongs to a project; while no API key exists, all requests share this one. */
 export const DEFAULT_PROJECT = 'proj_default';
@@ -59,6 +60,20 @@ export function pageQuery(request: FastifyRequest, rules: PageRules = CURSOR_LIS
     throw invalidRequest(`Invalid value for 'order': expected one of 'asc' or 'desc', got '${order}'.`, 'order', 'invalid_value');
   }
   return { limit, order, after: single(query, 'after'), before: rules.before ? single(query, 'before') : undefined };
+}
+
+const METADATA_PARAM = /^metadata\[(.+)\]$/;
+
+/** `metadata[KEY]=VALUE` query parameters: pairs a listed object must all have in its metadata. */
+export function metadataQuery(request: FastifyRequest): MetadataMatch {
+  const query = request.query as Query;
+  const pairs = Object.keys(query).flatMap((name) => {
+    const key = METADATA_PARAM.exec(name)?.[1];
+    return key === undefined ? [] : [[key, single(query, name) ?? '']];
+  });
+  const metadata = Object.fromEntries(pairs) as MetadataMatch;
+  checkMetadata(metadata);
+  return metadata;
 }
 
 const INCLUDABLE = ['step_details.tool_calls[*].file_search.results[*].content'];

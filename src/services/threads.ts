@@ -2,6 +2,7 @@ import { unixSeconds } from '../clock.js';
 import { notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { CreateThreadRequest, ModifyThreadRequest, Thread } from '../spec/wire.js';
+import type { MetadataMatch, Page, PageQuery } from '../store/collection.js';
 import type { Store } from '../store/store.js';
 import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { ServiceContext } from './context.js';
@@ -41,6 +42,11 @@ export class Threads {
     const thread = await this.ctx.store.threads.get(projectId, threadId);
     if (!thread) throw notFound('thread', threadId);
     return thread;
+  }
+
+  /** Not in the spec (the hosted API served it to dashboard sessions only): the console's threads log. */
+  list(projectId: string, page: PageQuery, metadata: MetadataMatch): Promise<Page<Thread>> {
+    return this.ctx.store.threads.list(projectId, {}, page, metadata);
   }
 
   async update(projectId: string, threadId: string, params: ModifyThreadRequest): Promise<Thread> {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { dialectOf } from './dialect.js';
+import { dialectOf, jsonMetadataValue } from './dialect.js';
 
 export type CollectionName =
   | 'assistants'
@@ -29,6 +29,9 @@ export interface Page<T> {
 
 /** Column filters a list may apply, e.g. `{ thread_id }` or `{ run_id }`. */
 export type Filter = Partial<Record<'id' | 'thread_id' | 'run_id' | 'status' | 'purpose' | 'upload_id' | 'vector_store_id' | 'batch_id', string>>;
+
+/** Metadata pairs a listed object must all have, e.g. `{ user: 'u_1' }`. */
+export type MetadataMatch = Record<string, string>;
 
 export interface CollectionOptions<T> {
   /** The indexed columns, derived from the object so they never disagree with its JSON. */
@@ -157,13 +160,14 @@ export class Collection<T extends Document> {
   }
 
   /** Ids sort by creation (ULID suffix), so every page is one range scan on the primary key. */
-  async list(projectId: string, filter: Filter, page: PageQuery): Promise<Page<T>> {
-    if (matchesNothing(...Object.values(filter), page.after, page.before)) return { data: [], hasMore: false };
+  async list(projectId: string, filter: Filter, page: PageQuery, metadata: MetadataMatch = {}): Promise<Page<T>> {
+    if (matchesNothing(...Object.values(filter), ...Object.entries(metadata).flat(), page.after, page.before)) return { data: [], hasMore: false };
     // `before` pages are read backwards from the cursor, then put back in the requested order.
     const reverse = page.before !== undefined && page.after === undefined;
     const scanOrder = reverse ? (page.order === 'asc' ? 'desc' : 'asc') : page.order;
     let query = this.#db.selectFrom(this.#table).select('data').where('project_id', '=', projectId);
     for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
+    for (const [key, value] of Object.entries(metadata)) query = query.where(jsonMetadataValue(this.#db, 'data', key), '=', value);
     if (page.after !== undefined) query = query.where('id', page.order === 'asc' ? '>' : '<', page.after);
     if (page.before !== undefined) query = query.where('id', page.order === 'asc' ? '<' : '>', page.before);
     const rows = await query.orderBy('id', scanOrder).limit(page.limit + 1).execute();

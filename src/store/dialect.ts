@@ -18,3 +18,10 @@ export function jsonText(db: Kysely<any>, column: string, field: string): RawBui
 export function jsonNumber(db: Kysely<any>, column: string, field: string): RawBuilder<number> {
   return sql<number>`coalesce(cast(${jsonText(db, column, field)} as bigint), 0)`;
 }
+
+/** The value of metadata key `key` in the JSON text in column `column`, as SQL; any key, passed as a parameter. */
+export function jsonMetadataValue(db: Kysely<any>, column: string, key: string): RawBuilder<string | null> {
+  return dialectOf(db) === 'postgres'
+    ? sql<string | null>`(${sql.ref(column)}::jsonb -> 'metadata' ->> ${key})`
+    : sql<string | null>`(select value from json_each(${sql.ref(column)}, '$.metadata') where key = ${key})`;
+}

@@ -11,7 +11,7 @@ import { modelRequest } from './model-request.js';
 import { buildPrompt, PromptTooLongError } from './prompt.js';
 import { addUsage, RunRecorder, ZERO_USAGE } from './recorder.js';
 import { countMessageTokens, countTokens } from './tokens.js';
-import { TurnOutput } from './turn-output.js';
+import { recordTextMessage, TurnOutput } from './turn-output.js';
 import { isTerminal } from '../services/run-status.js';
 
 export type StopReason = 'cancelled' | 'expired' | 'deleted' | 'shutdown';
@@ -153,11 +153,12 @@ export class RunExecutor {
       const clientCalls = output.toolCalls.filter((call) => call.hosted === undefined);
       if (clientCalls.length === 0) {
         await recorder.closeStep(step, 'completed', { usage });
-        await output.recordTextAfterToolCalls();
+        if (output.textAfterToolCalls) await recordTextMessage(recorder, output.textAfterToolCalls);
         return 'call-again';
       }
-      await output.recordTextAfterToolCalls();
       await store.setPendingUsage(projectId, run.id, usage);
+      // The SDK's stream allows no second step while the tool step waits: the text follows the outputs.
+      await store.setPendingText(projectId, run.id, output.textAfterToolCalls || null);
       const toolCalls = clientCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } }));
       const paused = await recorder.transition('in_progress', { status: 'requires_action', required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: toolCalls } } });
       if (!paused) await this.#afterLostRace(recorder);

@@ -39,6 +39,13 @@ function openingDelta(index: number, call: StreamedToolCall): Record<string, unk
   }
 }
 
+/** Records `text` as a complete message with its step, as a model answer streamed in one piece. */
+export async function recordTextMessage(recorder: RunRecorder, text: string): Promise<void> {
+  const output = new TurnOutput(recorder);
+  await output.text(text);
+  await output.closeMessage(null, ZERO_USAGE);
+}
+
 /**
  * Turns one model stream into the run's records as it arrives: a `message_creation` step and its
  * message for text, a `tool_calls` step for function calls, with the delta events the SDKs expect.
@@ -66,6 +73,11 @@ export class TurnOutput {
 
   get toolStep(): RunStep | undefined {
     return this.#toolStep;
+  }
+
+  /** Text the model streamed after its tool calls: it waits for the tool step's end (recordTextMessage). */
+  get textAfterToolCalls(): string {
+    return this.#textAfterCalls;
   }
 
   get outputText(): string {
@@ -146,13 +158,6 @@ export class TurnOutput {
     this.#text = '';
   }
 
-  /** Text the model streamed after its tool calls, as its own message, once the tool step is recorded. */
-  async recordTextAfterToolCalls(): Promise<void> {
-    if (this.#textAfterCalls === '') return;
-    await this.#appendText(this.#textAfterCalls);
-    this.#textAfterCalls = '';
-    await this.closeMessage(null, ZERO_USAGE);
-  }
 
   /**
    * Stores the text streamed so far on the open message, for a turn cut short (cancel, failure,

@@ -49,6 +49,34 @@ describe('model routing from the config file', () => {
   });
 });
 
+describe('Azure OpenAI', () => {
+  let azure: ScriptedModel;
+  let h: Harness;
+  before(async () => {
+    azure = await ScriptedModel.start();
+    const path = configFile('azure.json', {
+      providers: { azure: { type: 'azure', endpoint: azure.url.replace(/\/v1$/, ''), apiVersion: '2024-10-21', apiKey: 'azure-key' } },
+      models: { 'gpt-4o': { provider: 'azure', deployment: 'prod-gpt4o' } },
+    });
+    h = await startHarness({ env: { STEPWISE_CONFIG: path } });
+  });
+  after(async () => {
+    await h.close();
+    await azure.close();
+  });
+
+  test('calls the model\'s deployment with the api-version and the api-key header', async () => {
+    azure.script({ text: 'from Azure' });
+    const assistant = await h.client.beta.assistants.create({ model: 'gpt-4o' });
+    const run = await h.client.beta.threads.createAndRunPoll({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'hi' }] } }, { pollIntervalMs: 20 });
+    assert.equal(run.status, 'completed');
+    const [request] = azure.requests;
+    assert.equal(request?.url, '/openai/deployments/prod-gpt4o/chat/completions?api-version=2024-10-21');
+    assert.equal(request?.headers['api-key'], 'azure-key');
+    assert.equal(request?.headers.authorization, undefined);
+  });
+});
+
 describe('a model server that never answers', () => {
   let h: Harness;
   before(async () => {
@@ -72,4 +100,7 @@ test('the config refuses routes to providers it does not define', () => {
   assert.throws(() => loadConfig({ STEPWISE_CONFIG: path }), /unknown provider "nowhere"/);
   assert.throws(() => loadConfig({ STEPWISE_CONFIG: join(dir, 'missing.json') }), /cannot read STEPWISE_CONFIG/);
   assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT must be a non-negative integer/);
+  assert.throws(() => loadConfig({ STEPWISE_CONFIG: configFile('azure-bad.json', { providers: { a: { type: 'azure', endpoint: 'https://x' } } }) }), /needs an endpoint and an apiVersion/);
+  assert.throws(() => loadConfig({ STEPWISE_CONFIG: configFile('type-bad.json', { providers: { a: { type: 'bedrock', baseURL: 'https://x' } } }) }), /unknown type "bedrock"/);
+  assert.throws(() => loadConfig({ STEPWISE_CONFIG: configFile('tools-bad.json', { models: { m: { tools: 'no' } } }) }), /"tools" must be true or false/);
 });

@@ -193,7 +193,9 @@ export class AnthropicModel implements ChatModel {
 
   constructor(provider: AnthropicProviderConfig, timeoutMs: number) {
     // Retries are ours (see retry.ts), so that they are classified and never replay streamed output.
-    this.#client = new Anthropic({ baseURL: provider.baseURL, apiKey: provider.apiKey, maxRetries: 0, timeout: timeoutMs });
+    // The key goes in `x-api-key`, as the Messages API documents it: this SDK would send it as a
+    // bearer token, which Anthropic-compatible servers and proxies do not all take.
+    this.#client = new Anthropic({ baseURL: provider.baseURL, apiKey: null, authToken: null, defaultHeaders: { 'x-api-key': provider.apiKey }, maxRetries: 0, timeout: timeoutMs });
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ModelEvent> {

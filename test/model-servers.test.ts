@@ -66,28 +66,19 @@ async function lastMessage(threadId: string): Promise<Message> {
 }
 
 describe('tool calls streamed in servers\' habits', () => {
-  test('parallel calls all at index 0 with distinct ids (Ollama) stay two calls', async () => {
-    const assistant = await newAssistant({ tools: [weather, time] });
-    h.model.script({ toolCalls: PARALLEL_CALLS, toolCallHabit: 'index-zero' });
-    const { run } = await runOnNewThread(assistant);
-    assert.equal(run.status, 'requires_action');
-    assert.deepEqual(requiredCalls(run), PARALLEL_CALLS);
-  });
-
-  test('calls streamed without an index are told apart by their ids', async () => {
-    const assistant = await newAssistant({ tools: [weather, time] });
-    h.model.script({ toolCalls: PARALLEL_CALLS, toolCallHabit: 'no-index' });
-    const { run } = await runOnNewThread(assistant);
-    assert.equal(run.status, 'requires_action');
-    assert.deepEqual(requiredCalls(run), PARALLEL_CALLS);
-  });
-
-  test('a name repeated in every fragment is the name once', async () => {
-    const assistant = await newAssistant({ tools: [weather, time] });
-    h.model.script({ toolCalls: PARALLEL_CALLS, toolCallHabit: 'repeated-name' });
-    const { run } = await runOnNewThread(assistant);
-    assert.deepEqual(requiredCalls(run), PARALLEL_CALLS);
-  });
+  for (const [habit, title] of [
+    ['index-zero', 'parallel calls all at index 0 with distinct ids (Ollama) stay two calls'],
+    ['no-index', 'calls streamed without an index are told apart by their ids'],
+    ['repeated-name', 'a name repeated in every fragment is the name once'],
+  ] as const) {
+    test(title, async () => {
+      const assistant = await newAssistant({ tools: [weather, time] });
+      h.model.script({ toolCalls: PARALLEL_CALLS, toolCallHabit: habit });
+      const { run } = await runOnNewThread(assistant);
+      assert.equal(run.status, 'requires_action');
+      assert.deepEqual(requiredCalls(run), PARALLEL_CALLS);
+    });
+  }
 
   test('the model\'s own ids (Mistral\'s 9 characters) go back to it; ids it does not give are ours', async () => {
     const assistant = await newAssistant({ tools: [weather, time] });

@@ -57,6 +57,7 @@ export class RunExecutor {
       if (!(await recorder.transition('queued', { status: 'in_progress', started_at: run.started_at ?? recorder.now() }))) {
         return await this.#afterLostRace(recorder);
       }
+      await this.#recordTextAfterToolCalls(recorder);
       await this.#callModelUntilDone(recorder, signal);
     } catch (error) {
       if (signal.aborted) await this.#stopped(recorder, signal.reason as StopReason);
@@ -85,6 +86,19 @@ export class RunExecutor {
       ? { code: LAST_ERROR_CODE[error.kind], message: error.message }
       : { code: 'server_error' as const, message: 'The server had an error while processing this run.' };
     await recorder.finish('failed', { last_error: lastError });
+  }
+
+  /**
+   * Text the model streamed after the calls the run waited on becomes the next message now that
+   * their outputs are in and the run is executing again. Cleared first: a crash loses it rather
+   * than recording it twice.
+   */
+  async #recordTextAfterToolCalls(recorder: RunRecorder): Promise<void> {
+    const { store } = this.deps;
+    const text = await store.pendingText(recorder.projectId, recorder.run.id);
+    if (!text) return;
+    await store.setPendingText(recorder.projectId, recorder.run.id, null);
+    await recordTextMessage(recorder, text);
   }
 
   /** Calls the model again after each turn that hosted tools answered, up to a bound. */
@@ -157,7 +171,7 @@ export class RunExecutor {
         return 'call-again';
       }
       await store.setPendingUsage(projectId, run.id, usage);
-      // The SDK's stream allows no second step while the tool step waits: the text follows the outputs.
+      // The SDK's stream allows no second step while the tool step waits: the text waits for the outputs.
       await store.setPendingText(projectId, run.id, output.textAfterToolCalls || null);
       const toolCalls = clientCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } }));
       const paused = await recorder.transition('in_progress', { status: 'requires_action', required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: toolCalls } } });

@@ -158,7 +158,6 @@ export class TurnOutput {
     this.#text = '';
   }
 
-
   /**
    * Stores the text streamed so far on the open message, for a turn cut short (cancel, failure,
    * shutdown): clients have shown it already, and the run's end closes the message with it.

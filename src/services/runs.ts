@@ -2,7 +2,6 @@ import { unixSeconds } from '../clock.js';
 import { invalidRequest, notFound } from '../errors.js';
 import type { RunWithEffort } from '../engine/model-request.js';
 import { RunRecorder } from '../engine/recorder.js';
-import { recordTextMessage } from '../engine/turn-output.js';
 import { newId } from '../ids.js';
 import type {
   Assistant,
@@ -202,11 +201,6 @@ export class Runs {
         call.type === 'function' ? { ...call, function: { ...call.function, output: outputs.get(call.id) ?? null } } : call,
       );
       await recorder.closeStep(step, 'completed', { step_details: { type: 'tool_calls', tool_calls: answered }, usage });
-      const textAfterToolCalls = await this.ctx.store.pendingText(projectId, runId);
-      if (textAfterToolCalls) {
-        await this.ctx.store.setPendingText(projectId, runId, null);
-        await recordTextMessage(recorder, textAfterToolCalls);
-      }
     }
     if (!(await recorder.transition('requires_action', { status: 'queued', required_action: null }))) {
       throw invalidRequest(`Run ${runId} changed status while the tool outputs were being submitted; retrieve it and try again.`);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { toFile } from 'openai';
 import type { AssistantStreamEvent } from 'openai/resources/beta/assistants';
 import { assertMatchesSpec, type Harness, startHarness } from './support/harness.js';
 import { ScriptedAnthropic } from './support/scripted-anthropic.js';
@@ -31,6 +32,8 @@ after(async () => {
 });
 
 test('streamed text reaches the SDK; the request is a Messages API request with merged turns and images', async () => {
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1, 2, 3]);
+  const image = await h.client.files.create({ file: await toFile(png, 'chart.png'), purpose: 'vision' });
   const assistant = await h.client.beta.assistants.create({ model: 'claude-sonnet', instructions: 'Be brief.' });
   claude.script({ text: ['Hello', ' from', ' Claude.'], usage: { input_tokens: 40, output_tokens: 5 } });
   const stream = h.client.beta.threads.createAndRunStream({
@@ -39,6 +42,7 @@ test('streamed text reaches the SDK; the request is a Messages API request with 
       messages: [
         { role: 'user', content: 'Hi.' },
         { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] },
+        { role: 'user', content: [{ type: 'image_file', image_file: { file_id: image.id } }] },
       ],
     },
   });
@@ -63,6 +67,7 @@ test('streamed text reaches the SDK; the request is a Messages API request with 
         { type: 'text', text: 'Hi.' },
         { type: 'text', text: 'What is this?' },
         { type: 'image', source: { type: 'url', url: 'https://example.com/cat.png' } },
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png.toString('base64') } },
       ],
     },
   ]);

@@ -22,7 +22,7 @@ export interface ResolvedModel {
 // OpenAI's reasoning models: o1, o3, o4-mini..., and the gpt-5 family (gpt-5-chat is not one).
 const REASONING_MODEL_NAME = /^(o\d+(-|$)|gpt-5(?!-chat))/;
 
-export function isReasoningModelName(name: string): boolean {
+function isReasoningModelName(name: string): boolean {
   return REASONING_MODEL_NAME.test(name.slice(name.lastIndexOf('/') + 1));
 }
 

@@ -70,6 +70,7 @@ describe('tool calls streamed in servers\' habits', () => {
     ['index-zero', 'parallel calls all at index 0 with distinct ids (Ollama) stay two calls'],
     ['no-index', 'calls streamed without an index are told apart by their ids'],
     ['repeated-name', 'a name repeated in every fragment is the name once'],
+    ['id-per-piece', 'a fresh id on every fragment does not start a new call'],
   ] as const) {
     test(title, async () => {
       const assistant = await newAssistant({ tools: [weather, time] });

@@ -29,8 +29,8 @@ function* completionEvents(completion: ChatCompletion): Iterable<ModelEvent> {
   const choice = completion.choices[0];
   if (choice?.message.content) yield { type: 'text-delta', text: choice.message.content };
   const calls = new ToolCallAssembler();
-  for (const call of choice?.message.tool_calls ?? []) {
-    if (call.type === 'function') yield calls.accept({ id: call.id, name: call.function.name, arguments: call.function.arguments });
+  for (const [index, call] of (choice?.message.tool_calls ?? []).entries()) {
+    if (call.type === 'function') yield calls.accept({ index, id: call.id, name: call.function.name, arguments: call.function.arguments });
   }
   yield { type: 'finish', finishReason: choice?.finish_reason ?? null, usage: usageOf(completion.usage) };
 }

@@ -11,8 +11,10 @@ export interface ToolCallPiece {
 /**
  * Puts streamed tool-call pieces back together the way real servers split them: by id when the
  * server gives ids (Ollama sends parallel calls all at `index` 0, with distinct ids), by index
- * otherwise, and a piece with neither continues the latest call. A name is a call's once: servers
- * that repeat it in every piece do not make `get_weatherget_weather`.
+ * otherwise, and a piece with neither continues the latest call. A new call starts with its name,
+ * so a nameless piece with an unseen id continues the call at its index (some servers send a fresh
+ * id with every piece). A name is a call's once: servers that repeat it in every piece do not make
+ * `get_weatherget_weather`.
  */
 export class ToolCallAssembler {
   readonly #byId = new Map<string, number>();
@@ -22,12 +24,13 @@ export class ToolCallAssembler {
 
   accept(piece: ToolCallPiece): Extract<ModelEvent, { type: 'tool-call-delta' }> {
     const id = piece.id || undefined;
-    let position = id !== undefined ? this.#byId.get(id) : piece.index !== undefined ? this.#byIndex.get(piece.index) : this.#count > 0 ? this.#count - 1 : undefined;
-    const opens = position === undefined;
-    if (position === undefined) {
-      position = this.#count++;
-      if (id !== undefined) this.#byId.set(id, position);
+    let position = id !== undefined ? this.#byId.get(id) : undefined;
+    if (position === undefined && (id === undefined || !piece.name)) {
+      position = piece.index !== undefined ? this.#byIndex.get(piece.index) : this.#count > 0 ? this.#count - 1 : undefined;
     }
+    const opens = position === undefined;
+    position ??= this.#count++;
+    if (id !== undefined && !this.#byId.has(id)) this.#byId.set(id, position);
     if (piece.index !== undefined) this.#byIndex.set(piece.index, position);
     const name = piece.name && !this.#named.has(position) ? piece.name : undefined;
     if (name) this.#named.add(position);

@@ -12,9 +12,9 @@ export interface ScriptedToolCall {
  * How a server streams tool calls, as real ones do: `standard` (OpenAI: the id and name first, then
  * argument fragments, by index), `index-zero` (Ollama: every call whole, all at index 0, distinct
  * ids), `no-index` (an id and name first, then fragments with neither id nor index),
- * `repeated-name` (the name again in every fragment).
+ * `repeated-name` (the name again in every fragment), `id-per-piece` (a fresh id on every fragment).
  */
-export type ToolCallHabit = 'standard' | 'index-zero' | 'no-index' | 'repeated-name';
+export type ToolCallHabit = 'standard' | 'index-zero' | 'no-index' | 'repeated-name' | 'id-per-piece';
 
 /** One scripted answer to one chat-completions request. */
 export type ScriptedReply =
@@ -78,6 +78,9 @@ function toolCallPieces(reply: TextReply, index: number, call: ScriptedToolCall)
   const fragments = [call.arguments.slice(0, half), call.arguments.slice(half)].filter((fragment) => fragment !== '');
   if (habit === 'no-index') return [{ ...id, type: 'function', function: { name: call.name, arguments: '' } }, ...fragments.map((fragment) => ({ function: { arguments: fragment } }))];
   if (habit === 'repeated-name') return fragments.map((fragment) => ({ index, ...id, type: 'function', function: { name: call.name, arguments: fragment } }));
+  if (habit === 'id-per-piece') {
+    return [{ index, ...id, type: 'function', function: { name: call.name, arguments: '' } }, ...fragments.map((fragment, piece) => ({ index, id: `call_piece_${index}_${piece}`, function: { arguments: fragment } }))];
+  }
   return [{ index, ...id, type: 'function', function: { name: call.name, arguments: '' } }, ...fragments.map((fragment) => ({ index, function: { arguments: fragment } }))];
 }
 

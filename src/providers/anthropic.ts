@@ -9,7 +9,6 @@ import type {
   Tool,
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages/messages';
-import type { ChatCompletionContentPart } from 'openai/resources/chat/completions';
 import type { AnthropicProviderConfig } from '../config.js';
 import { type ChatMessage, type ChatModel, type ChatRequest, modelErrorFor, ModelError, type ModelEvent } from './chat-model.js';
 import { ToolCallAssembler } from './tool-call-assembler.js';
@@ -50,12 +49,13 @@ function textBlocks(text: string): ContentBlockParam[] {
   return text === '' ? [] : [{ type: 'text', text }];
 }
 
-function partBlocks(content: string | ChatCompletionContentPart[] | readonly { type: string; text?: string }[] | null | undefined): ContentBlockParam[] {
+/** Text and images; the parts the Messages API has no block for (audio, files, refusals) are left out. */
+function partBlocks(content: ChatMessage['content']): ContentBlockParam[] {
   if (content == null) return [];
   if (typeof content === 'string') return textBlocks(content);
   return content.flatMap((part): ContentBlockParam[] => {
-    if (part.type === 'image_url' && 'image_url' in part) return [imageBlock(part.image_url.url)];
-    return 'text' in part && typeof part.text === 'string' ? textBlocks(part.text) : [];
+    if (part.type === 'image_url') return [imageBlock(part.image_url.url)];
+    return part.type === 'text' ? textBlocks(part.text) : [];
   });
 }
 
@@ -125,7 +125,7 @@ function toolChoiceOf(request: ChatRequest): ToolChoice | undefined {
 }
 
 /** A run's chat request as a Messages API request. */
-export function messagesRequest(request: ChatRequest): MessageCreateParamsStreaming {
+function messagesRequest(request: ChatRequest): MessageCreateParamsStreaming {
   const system = systemText(request.messages);
   const tools = toolsOf(request);
   const toolChoice = tools.length > 0 ? toolChoiceOf(request) : undefined;

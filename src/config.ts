@@ -2,16 +2,45 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** An OpenAI-compatible chat-completions server. */
-export interface ProviderConfig {
+export interface OpenAIProviderConfig {
+  type: 'openai';
   baseURL: string;
   apiKey: string;
 }
 
-/** Where a model name of the API goes: which provider, and the model id to send it. */
+/** Azure OpenAI: `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=`, key in `api-key`. */
+export interface AzureProviderConfig {
+  type: 'azure';
+  endpoint: string;
+  apiVersion: string;
+  apiKey: string;
+}
+
+/** Anthropic's Messages API (`{baseURL}/v1/messages`). */
+export interface AnthropicProviderConfig {
+  type: 'anthropic';
+  baseURL: string;
+  apiKey: string;
+}
+
+export type ProviderConfig = OpenAIProviderConfig | AzureProviderConfig | AnthropicProviderConfig;
+
+/**
+ * Where a model name of the API goes: which provider, the model id to send it (on Azure, the
+ * deployment), and what the model can do.
+ */
 export interface ModelRoute {
   provider: string;
   model: string;
+  /** Azure: the deployment serving this model; defaults to the model id. */
+  deployment: string;
   contextWindow: number;
+  /** A reasoning model (max_completion_tokens, reasoning_effort, no sampling parameters); default: guessed from the name. */
+  reasoning: boolean;
+  /** false: the model takes no tools, and a run with tools fails before calling it. */
+  tools: boolean;
+  /** false: the server refuses `parallel_tool_calls`, so it is never sent. */
+  parallelToolCalls: boolean;
 }
 
 export interface RetryConfig {
@@ -59,7 +88,7 @@ export interface StepwiseConfig {
 
 /** Shape of the optional JSON file named by STEPWISE_CONFIG. */
 interface ConfigFile {
-  providers?: Record<string, Partial<ProviderConfig>>;
+  providers?: Record<string, Partial<Omit<OpenAIProviderConfig, 'type'> & Omit<AzureProviderConfig, 'type'>> & { type?: string }>;
   models?: Record<string, Partial<ModelRoute>>;
   defaultProvider?: string;
   defaultContextWindow?: number;
@@ -85,6 +114,24 @@ function boolFrom(env: Env, name: string): boolean {
   throw new Error(`${name} must be "true" or "false", got "${raw}"`);
 }
 
+function providerFrom(name: string, provider: NonNullable<ConfigFile['providers']>[string]): ProviderConfig {
+  const apiKey = provider.apiKey ?? 'not-set';
+  const type = provider.type ?? 'openai';
+  if (type === 'azure') {
+    if (!provider.endpoint || !provider.apiVersion) throw new Error(`provider "${name}" in STEPWISE_CONFIG is of type azure and needs an endpoint and an apiVersion`);
+    return { type, endpoint: provider.endpoint, apiVersion: provider.apiVersion, apiKey };
+  }
+  if (type !== 'openai' && type !== 'anthropic') throw new Error(`provider "${name}" in STEPWISE_CONFIG has unknown type "${type}" (openai, azure or anthropic)`);
+  if (!provider.baseURL) throw new Error(`provider "${name}" in STEPWISE_CONFIG needs a baseURL`);
+  return { type, baseURL: provider.baseURL, apiKey };
+}
+
+function checkCapabilities(model: string, route: Partial<ModelRoute>): void {
+  for (const field of ['reasoning', 'tools', 'parallelToolCalls'] as const) {
+    if (route[field] !== undefined && typeof route[field] !== 'boolean') throw new Error(`model "${model}" in STEPWISE_CONFIG: "${field}" must be true or false`);
+  }
+}
+
 function readConfigFile(path: string | undefined): ConfigFile {
   if (!path) return {};
   try {
@@ -100,15 +147,15 @@ function readConfigFile(path: string | undefined): ConfigFile {
  */
 export function loadConfig(env: Env = process.env): StepwiseConfig {
   const file = readConfigFile(env.STEPWISE_CONFIG);
-  const defaultProvider = {
+  const defaultProvider: ProviderConfig = {
+    type: 'openai',
     baseURL: env.OPENAI_BASE_URL ?? file.providers?.default?.baseURL ?? 'https://api.openai.com/v1',
     apiKey: env.OPENAI_API_KEY ?? file.providers?.default?.apiKey ?? 'not-set',
   };
   const providers: Record<string, ProviderConfig> = { default: defaultProvider };
   for (const [name, provider] of Object.entries(file.providers ?? {})) {
     if (name === 'default') continue;
-    if (!provider.baseURL) throw new Error(`provider "${name}" in STEPWISE_CONFIG needs a baseURL`);
-    providers[name] = { baseURL: provider.baseURL, apiKey: provider.apiKey ?? 'not-set' };
+    providers[name] = providerFrom(name, provider);
   }
   const defaultProviderName = file.defaultProvider ?? 'default';
   if (!providers[defaultProviderName]) throw new Error(`defaultProvider "${defaultProviderName}" is not a configured provider`);
@@ -116,6 +163,7 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
     if (route.provider && !providers[route.provider]) {
       throw new Error(`model "${model}" routes to unknown provider "${route.provider}"`);
     }
+    checkCapabilities(model, route);
   }
   return {
     host: env.HOST ?? '127.0.0.1',

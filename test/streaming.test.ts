@@ -280,7 +280,9 @@ test('a refused streamed submit answers with a JSON error; an accepted one strea
   const accepted = await postStream(path, { tool_outputs: [{ tool_call_id: callId, output: 'ok' }] });
   assert.match(accepted.headers.get('content-type') ?? '', /^text\/event-stream/);
   const frames = parseFrames(await accepted.text());
-  assert.deepEqual(names(frames), ['thread.run.step.completed', 'thread.run.queued', 'thread.run.in_progress', ...TEXT_TURN(1), 'thread.run.completed', 'done']);
+  // Cut off by the model's own limit (no max_completion_tokens): the message is incomplete, the run completes.
+  const textTurn = TEXT_TURN(1).map((name) => (name === 'thread.message.completed' ? 'thread.message.incomplete' : name));
+  assert.deepEqual(names(frames), ['thread.run.step.completed', 'thread.run.queued', 'thread.run.in_progress', ...textTurn, 'thread.run.completed', 'done']);
   for (const frame of frames.slice(0, -1)) checkPayload(frame.event, JSON.parse(frame.data));
 });
 

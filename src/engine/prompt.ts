@@ -11,7 +11,7 @@ export interface PromptInput {
   run: Run;
   /** The thread's messages in creation order, this run's own included. */
   messages: Message[];
-  /** This run's steps in creation order. */
+  /** The thread's steps in creation order: earlier runs' and this run's. */
   steps: RunStep[];
   /** Most prompt tokens this call may use: what is left of `max_prompt_tokens`, or the context window. */
   budget: number;
@@ -48,35 +48,64 @@ function threadMessage(message: Message, images: ReadonlyMap<string, string>): C
   return { role: 'user', content: userContent(message, images) };
 }
 
+type ToolCallsDetails = Extract<RunStep['step_details'], { type: 'tool_calls' }>;
+
+/** One tool_calls step as the model made it: the assistant's calls, then each call's output. */
+function toolCallTurns(details: ToolCallsDetails, searches: { next: number }): ChatMessage[] {
+  const toolCalls: ChatCompletionMessageToolCall[] = [];
+  const outputs: ChatMessage[] = [];
+  for (const call of details.tool_calls) {
+    if (call.type === 'function') {
+      toolCalls.push({ id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } });
+      outputs.push({ role: 'tool', tool_call_id: call.id, content: call.function.output ?? '' });
+    } else if (call.type === 'code_interpreter') {
+      toolCalls.push({ id: call.id, type: 'function', function: { name: CODE_INTERPRETER_TOOL_NAME, arguments: JSON.stringify({ code: call.code_interpreter.input }) } });
+      outputs.push({ role: 'tool', tool_call_id: call.id, content: codeOutputForModel(call.code_interpreter.outputs) });
+    } else {
+      // The step keeps the results, not the query: the call is replayed with its results alone.
+      toolCalls.push({ id: call.id, type: 'function', function: { name: FILE_SEARCH_TOOL_NAME, arguments: '{}' } });
+      outputs.push({ role: 'tool', tool_call_id: call.id, content: resultsForModel(searches.next++, call.file_search.results ?? []) });
+    }
+  }
+  return toolCalls.length === 0 ? [] : [{ role: 'assistant', content: null, tool_calls: toolCalls }, ...outputs];
+}
+
 /** This run's own work so far, in order: its messages, and its tool calls with their outputs. */
 function runTurns(steps: RunStep[], messagesById: Map<string, Message>): ChatMessage[] {
   const turns: ChatMessage[] = [];
-  let searchIndex = 0;
+  const searches = { next: 0 };
   for (const step of steps) {
-    if (step.step_details.type === 'message_creation') {
-      const message = messagesById.get(step.step_details.message_creation.message_id);
-      if (message) turns.push({ role: 'assistant', content: assistantText(message) });
+    if (step.step_details.type === 'tool_calls') {
+      turns.push(...toolCallTurns(step.step_details, searches));
       continue;
     }
-    const toolCalls: ChatCompletionMessageToolCall[] = [];
-    const outputs: ChatMessage[] = [];
-    for (const call of step.step_details.tool_calls) {
-      if (call.type === 'function') {
-        toolCalls.push({ id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } });
-        outputs.push({ role: 'tool', tool_call_id: call.id, content: call.function.output ?? '' });
-      } else if (call.type === 'code_interpreter') {
-        toolCalls.push({ id: call.id, type: 'function', function: { name: CODE_INTERPRETER_TOOL_NAME, arguments: JSON.stringify({ code: call.code_interpreter.input }) } });
-        outputs.push({ role: 'tool', tool_call_id: call.id, content: codeOutputForModel(call.code_interpreter.outputs) });
-      } else {
-        // The step keeps the results, not the query: the call is replayed with its results alone.
-        toolCalls.push({ id: call.id, type: 'function', function: { name: FILE_SEARCH_TOOL_NAME, arguments: '{}' } });
-        outputs.push({ role: 'tool', tool_call_id: call.id, content: resultsForModel(searchIndex++, call.file_search.results ?? []) });
-      }
-    }
-    if (toolCalls.length === 0) continue;
-    turns.push({ role: 'assistant', content: null, tool_calls: toolCalls }, ...outputs);
+    const message = messagesById.get(step.step_details.message_creation.message_id);
+    if (message) turns.push({ role: 'assistant', content: assistantText(message) });
   }
   return turns;
+}
+
+/**
+ * Earlier runs' completed tool calls with their outputs, by the answer that followed them: the
+ * history keeps them in front of that message, as the hosted API did, and drops them with it.
+ */
+function toolTurnsByAnswer(earlierSteps: RunStep[]): Map<string, ChatMessage[]> {
+  const byAnswer = new Map<string, ChatMessage[]>();
+  const waiting = new Map<string, ChatMessage[]>();
+  const searches = new Map<string, { next: number }>();
+  for (const step of earlierSteps) {
+    if (step.status !== 'completed') continue;
+    const pending = waiting.get(step.run_id) ?? [];
+    if (step.step_details.type === 'message_creation') {
+      if (pending.length > 0) byAnswer.set(step.step_details.message_creation.message_id, pending);
+      waiting.delete(step.run_id);
+      continue;
+    }
+    const numbering = searches.get(step.run_id) ?? { next: 0 };
+    searches.set(step.run_id, numbering);
+    waiting.set(step.run_id, [...pending, ...toolCallTurns(step.step_details, numbering)]);
+  }
+  return byAnswer;
 }
 
 function systemPrompt(run: Run, toolInstructions: string[]): ChatMessage[] {
@@ -92,17 +121,21 @@ export function buildPrompt(input: PromptInput): ChatMessage[] {
   const { run, messages, steps } = input;
   const system = systemPrompt(run, input.toolInstructions);
   const messagesById = new Map(messages.map((message) => [message.id, message]));
-  let history = messages.filter((message) => message.run_id !== run.id).map((message) => threadMessage(message, input.images));
+  const toolTurns = toolTurnsByAnswer(steps.filter((step) => step.run_id !== run.id));
+  // Each history entry is a thread message with the tool calls that led to it.
+  let history = messages
+    .filter((message) => message.run_id !== run.id)
+    .map((message) => [...(toolTurns.get(message.id) ?? []), threadMessage(message, input.images)]);
   const strategy = run.truncation_strategy;
   if (strategy?.type === 'last_messages' && strategy.last_messages != null) history = history.slice(-strategy.last_messages);
-  const turns = runTurns(steps, messagesById);
+  const turns = runTurns(steps.filter((step) => step.run_id === run.id), messagesById);
 
   const fixed = [...system, ...turns].reduce((sum, message) => sum + countMessageTokens(message), 0) + countTokens(input.toolsJson);
-  const historyTokens = history.map(countMessageTokens);
+  const historyTokens = history.map((entry) => entry.reduce((sum, message) => sum + countMessageTokens(message), 0));
   let total = fixed + historyTokens.reduce((sum, tokens) => sum + tokens, 0);
   let dropped = 0;
   // Keep at least the newest message: a prompt without it cannot be a faithful answer.
   while (total > input.budget && dropped < history.length - 1) total -= historyTokens[dropped++]!;
   if (total > input.budget) throw new PromptTooLongError(`the prompt needs ${total} tokens, over the budget of ${input.budget}`);
-  return [...system, ...history.slice(dropped), ...turns];
+  return [...system, ...history.slice(dropped).flat(), ...turns];
 }

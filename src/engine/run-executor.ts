@@ -3,16 +3,15 @@ import type { Clock } from '../clock.js';
 import type { EventBus } from '../events.js';
 import { type ChatRequest, ModelError } from '../providers/chat-model.js';
 import type { ModelRegistry } from '../providers/registry.js';
-import type { Run, RunStep, Usage } from '../spec/wire.js';
-import { CODE_INTERPRETER_FUNCTION } from '../tools/code-interpreter/tool.js';
-import { FILE_SEARCH_FUNCTION } from '../tools/file-search/tool.js';
+import type { RunStep, Usage } from '../spec/wire.js';
 import type { HostedTools } from './hosted-tools.js';
 import type { RunRef, Store } from '../store/store.js';
 import { imageDataUrls } from './message-images.js';
+import { modelRequest } from './model-request.js';
 import { buildPrompt, PromptTooLongError } from './prompt.js';
 import { addUsage, RunRecorder, ZERO_USAGE } from './recorder.js';
 import { countMessageTokens, countTokens } from './tokens.js';
-import { TurnOutput } from './turn-output.js';
+import { recordTextMessage, TurnOutput } from './turn-output.js';
 import { isTerminal } from '../services/run-status.js';
 
 export type StopReason = 'cancelled' | 'expired' | 'deleted' | 'shutdown';
@@ -38,29 +37,6 @@ function usedSoFar(steps: RunStep[]): Usage {
   return steps.reduce((sum, step) => (step.usage ? addUsage(sum, step.usage) : sum), ZERO_USAGE);
 }
 
-function modelRequest(run: Run, upstreamName: string, prompt: ChatRequest['messages'], maxTokens: number | undefined): ChatRequest {
-  const tools = run.tools.flatMap((tool) => {
-    if (tool.type === 'function') return [{ type: 'function' as const, function: tool.function }];
-    return [tool.type === 'file_search' ? FILE_SEARCH_FUNCTION : CODE_INTERPRETER_FUNCTION];
-  });
-  const toolChoice = run.tool_choice;
-  const namedFunction = typeof toolChoice === 'object' && toolChoice?.type === 'function' && toolChoice.function;
-  const format = run.response_format;
-  return {
-    model: upstreamName,
-    messages: prompt,
-    ...(run.temperature != null && { temperature: run.temperature }),
-    ...(run.top_p != null && { top_p: run.top_p }),
-    ...(maxTokens !== undefined && { max_tokens: maxTokens }),
-    ...(tools.length > 0 && {
-      tools,
-      parallel_tool_calls: run.parallel_tool_calls,
-      tool_choice: namedFunction ? { type: 'function', function: { name: namedFunction.name } } : typeof toolChoice === 'string' ? toolChoice : 'auto',
-    }),
-    ...(typeof format === 'object' && format !== null && format.type !== 'text' && { response_format: format as ChatRequest['response_format'] }),
-  };
-}
-
 /**
  * Executes one turn of a run: from `queued` to a model call whose output ends the run or pauses it
  * in `requires_action`. Every write is guarded by the run's status, so a cancel or an expiry that
@@ -81,6 +57,7 @@ export class RunExecutor {
       if (!(await recorder.transition('queued', { status: 'in_progress', started_at: run.started_at ?? recorder.now() }))) {
         return await this.#afterLostRace(recorder);
       }
+      await this.#recordTextAfterToolCalls(recorder);
       await this.#callModelUntilDone(recorder, signal);
     } catch (error) {
       if (signal.aborted) await this.#stopped(recorder, signal.reason as StopReason);
@@ -111,6 +88,19 @@ export class RunExecutor {
     await recorder.finish('failed', { last_error: lastError });
   }
 
+  /**
+   * Text the model streamed after the calls the run waited on becomes the next message now that
+   * their outputs are in and the run is executing again. Cleared first: a crash loses it rather
+   * than recording it twice.
+   */
+  async #recordTextAfterToolCalls(recorder: RunRecorder): Promise<void> {
+    const { store } = this.deps;
+    const text = await store.pendingText(recorder.projectId, recorder.run.id);
+    if (!text) return;
+    await store.setPendingText(recorder.projectId, recorder.run.id, null);
+    await recordTextMessage(recorder, text);
+  }
+
   /** Calls the model again after each turn that hosted tools answered, up to a bound. */
   async #callModelUntilDone(recorder: RunRecorder, signal: AbortSignal): Promise<void> {
     for (let call = 0; call < MAX_MODEL_CALLS_PER_TURN; call++) {
@@ -123,7 +113,8 @@ export class RunExecutor {
     const { store, models } = this.deps;
     const { run, projectId } = recorder;
     const resolved = models.resolve(run.model);
-    const steps = await store.steps.all(projectId, { run_id: run.id });
+    const threadSteps = await store.steps.all(projectId, { thread_id: run.thread_id });
+    const steps = threadSteps.filter((step) => step.run_id === run.id);
     const messages = await store.messages.all(projectId, { thread_id: run.thread_id });
     const used = usedSoFar(steps);
 
@@ -133,14 +124,14 @@ export class RunExecutor {
       await recorder.finish('incomplete', { incomplete_details: { reason: 'max_completion_tokens' } });
       return 'ended';
     }
-    const draft = modelRequest(run, resolved.upstreamName, [], completionBudget);
+    const draft = modelRequest({ run, resolved, messages: [], maxTokens: completionBudget, firstCall: steps.length === 0 });
     const { hostedTools } = this.deps;
     const context = await hostedTools.context(projectId, run);
     let prompt;
     try {
       const images = await imageDataUrls(store, this.deps.blobs, projectId, messages);
       const toolInstructions = await hostedTools.instructions(context, messages);
-      prompt = buildPrompt({ run, messages, steps, images, toolInstructions, budget: promptBudget, toolsJson: draft.tools ? JSON.stringify(draft.tools) : '' });
+      prompt = buildPrompt({ run, messages, steps: threadSteps, images, toolInstructions, budget: promptBudget, toolsJson: draft.tools ? JSON.stringify(draft.tools) : '' });
     } catch (error) {
       if (!(error instanceof PromptTooLongError)) throw error;
       if (run.max_prompt_tokens != null) {
@@ -157,7 +148,7 @@ export class RunExecutor {
       for await (const event of resolved.model.stream({ ...draft, messages: prompt }, signal)) {
         signal.throwIfAborted();
         if (event.type === 'text-delta') await output.text(event.text);
-        else if (event.type === 'tool-call-delta') await output.toolCall(event.index, event.name, event.argumentsDelta);
+        else if (event.type === 'tool-call-delta') await output.toolCall(event.index, event.id, event.name, event.argumentsDelta);
         else {
           finishReason = event.finishReason;
           reported = event.usage && { ...event.usage, total_tokens: event.usage.prompt_tokens + event.usage.completion_tokens };
@@ -176,16 +167,22 @@ export class RunExecutor {
       const clientCalls = output.toolCalls.filter((call) => call.hosted === undefined);
       if (clientCalls.length === 0) {
         await recorder.closeStep(step, 'completed', { usage });
+        if (output.textAfterToolCalls) await recordTextMessage(recorder, output.textAfterToolCalls);
         return 'call-again';
       }
       await store.setPendingUsage(projectId, run.id, usage);
+      // The SDK's stream allows no second step while the tool step waits: the text waits for the outputs.
+      await store.setPendingText(projectId, run.id, output.textAfterToolCalls || null);
       const toolCalls = clientCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } }));
       const paused = await recorder.transition('in_progress', { status: 'requires_action', required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: toolCalls } } });
       if (!paused) await this.#afterLostRace(recorder);
       return 'ended';
     }
+    // As on the hosted API, a cut-off or filtered answer leaves the message incomplete; only the
+    // run's own token limit makes the run incomplete too.
     const truncated = finishReason === 'length' && run.max_completion_tokens != null;
-    await output.closeMessage(truncated ? 'max_tokens' : null, usage, await hostedTools.answerExtras(run, steps));
+    const messageReason = finishReason === 'content_filter' ? 'content_filter' : finishReason === 'length' ? 'max_tokens' : null;
+    await output.closeMessage(messageReason, usage, await hostedTools.answerExtras(run, steps));
     if (truncated) await recorder.finish('incomplete', { incomplete_details: { reason: 'max_completion_tokens' } });
     else await recorder.finish('completed');
     return 'ended';

@@ -8,6 +8,7 @@ export type HostedTool = 'file_search' | 'code_interpreter';
 
 /** A tool call as the model streams it; `hosted` calls are run by Stepwise, not by the client. */
 export interface StreamedToolCall {
+  /** The model's own id when it gave one (it goes back to the model in later prompts), else ours. */
   id: string;
   name: string;
   arguments: string;
@@ -38,18 +39,28 @@ function openingDelta(index: number, call: StreamedToolCall): Record<string, unk
   }
 }
 
+/** Records `text` as a complete message with its step, as a model answer streamed in one piece. */
+export async function recordTextMessage(recorder: RunRecorder, text: string): Promise<void> {
+  const output = new TurnOutput(recorder);
+  await output.text(text);
+  await output.closeMessage(null, ZERO_USAGE);
+}
+
 /**
  * Turns one model stream into the run's records as it arrives: a `message_creation` step and its
  * message for text, a `tool_calls` step for function calls, with the delta events the SDKs expect.
- * One step and one message are open at a time, as the SDK's AssistantStream requires.
+ * One step and one message are open at a time, as the SDK's AssistantStream requires, so text the
+ * model streams after its tool calls waits for the tool step and becomes a message of its own.
  */
 export class TurnOutput {
   #message: Message | undefined;
   #messageStep: RunStep | undefined;
+  /** The open message's text. */
   #text = '';
+  #textAfterCalls = '';
+  #allText = '';
   #toolStep: RunStep | undefined;
   readonly #calls: StreamedToolCall[] = [];
-  readonly #callPosition = new Map<number, number>();
 
   constructor(
     readonly recorder: RunRecorder,
@@ -64,14 +75,24 @@ export class TurnOutput {
     return this.#toolStep;
   }
 
+  /** Text the model streamed after its tool calls: it waits for the tool step's end (recordTextMessage). */
+  get textAfterToolCalls(): string {
+    return this.#textAfterCalls;
+  }
+
   get outputText(): string {
-    return this.#text + this.#calls.map((call) => call.name + call.arguments).join('');
+    return this.#allText + this.#calls.map((call) => call.name + call.arguments).join('');
   }
 
   async text(delta: string): Promise<void> {
     // Servers open with an empty content delta even before tool calls: that opens no message.
-    // Text after the tool calls began cannot open a second message while the tool step is open.
-    if (delta === '' || this.#toolStep) return;
+    if (delta === '') return;
+    this.#allText += delta;
+    if (this.#toolStep) this.#textAfterCalls += delta;
+    else await this.#appendText(delta);
+  }
+
+  async #appendText(delta: string): Promise<void> {
     const message = this.#message ?? (await this.#openMessage());
     this.#text += delta;
     this.recorder.publish('thread.message.delta', {
@@ -88,21 +109,19 @@ export class TurnOutput {
     return this.#message;
   }
 
-  async toolCall(modelIndex: number, name: string | undefined, argumentsDelta: string | undefined): Promise<void> {
+  /** A piece of the call at `index` (its position in the answer, as the provider assembled it). */
+  async toolCall(index: number, modelId: string | undefined, name: string | undefined, argumentsDelta: string | undefined): Promise<void> {
     if (this.#message) await this.closeMessage(null, ZERO_USAGE);
     this.#toolStep ??= await this.recorder.openStep('tool_calls', { type: 'tool_calls', tool_calls: [] });
-    let index = this.#callPosition.get(modelIndex);
-    if (index === undefined) {
-      index = this.#calls.length;
-      this.#callPosition.set(modelIndex, index);
+    let call = this.#calls[index];
+    if (!call) {
       const hosted = this.hostedTool(name ?? '');
-      const call: StreamedToolCall = { id: newId('toolCall'), name: name ?? '', arguments: '', hosted, ...(hosted === 'code_interpreter' && { codeInput: new StreamedCodeInput() }) };
+      call = { id: modelId ?? newId('toolCall'), name: name ?? '', arguments: '', hosted, ...(hosted === 'code_interpreter' && { codeInput: new StreamedCodeInput() }) };
       this.#calls.push(call);
       this.#publishToolDelta(openingDelta(index, call));
-    } else if (name) {
-      this.#calls[index]!.name += name;
+    } else if (name && !call.name) {
+      call.name = name;
     }
-    const call = this.#calls[index]!;
     if (!argumentsDelta) return;
     call.arguments += argumentsDelta;
     if (call.hosted === undefined) this.#publishToolDelta({ index, type: 'function', function: { arguments: argumentsDelta } });
@@ -129,13 +148,14 @@ export class TurnOutput {
   }
 
   /** Completes the open message (or an empty one, so that every finished turn answers) and its step. */
-  async closeMessage(incompleteReason: 'max_tokens' | null, usage: Usage, extras: AnswerExtras = NO_EXTRAS): Promise<void> {
+  async closeMessage(incompleteReason: 'max_tokens' | 'content_filter' | null, usage: Usage, extras: AnswerExtras = NO_EXTRAS): Promise<void> {
     const open = this.#message ?? (await this.#openMessage());
     const images: MessageContent[] = extras.imageFileIds.map((fileId) => ({ type: 'image_file', image_file: { file_id: fileId, detail: 'auto' } }));
     await this.recorder.closeMessage(open.id, incompleteReason, [...images, ...this.#textContent(extras.annotate(this.#text))]);
     await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });
     this.#message = undefined;
     this.#messageStep = undefined;
+    this.#text = '';
   }
 
   /**

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
-import type { ProviderConfig, RetryConfig, StepwiseConfig } from '../config.js';
+import type OpenAI from 'openai';
+import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import type { AzureProviderConfig, OpenAIProviderConfig, RetryConfig, StepwiseConfig } from '../config.js';
+import { openAIClient } from './openai-compatible.js';
 
 /** Turns texts into vectors, one per text, in the order given. */
 export interface Embedder {
@@ -17,16 +19,16 @@ function isRetryable(error: unknown): boolean {
   return false;
 }
 
-/** `/embeddings` of any OpenAI-compatible server, with the same backoff as chat calls (retry.ts). */
+/** `/embeddings` of any OpenAI-compatible server (or Azure deployment), with the same backoff as chat calls (retry.ts). */
 export class OpenAICompatibleEmbedder implements Embedder {
   readonly #client: OpenAI;
 
   constructor(
-    provider: ProviderConfig,
+    provider: OpenAIProviderConfig | AzureProviderConfig,
     readonly model: string,
     readonly retry: RetryConfig,
   ) {
-    this.#client = new OpenAI({ baseURL: provider.baseURL, apiKey: provider.apiKey, maxRetries: 0, timeout: retry.requestTimeoutMs });
+    this.#client = openAIClient(provider, retry.requestTimeoutMs);
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
@@ -59,5 +61,6 @@ export function createEmbedder(config: StepwiseConfig): Embedder | undefined {
   if (!config.embeddingModel) return undefined;
   const provider = config.providers[config.defaultProvider];
   if (!provider) throw new Error(`defaultProvider "${config.defaultProvider}" is not a configured provider`);
+  if (provider.type === 'anthropic') throw new Error(`STEPWISE_EMBEDDING_MODEL needs an OpenAI-compatible default provider; "${config.defaultProvider}" speaks Anthropic's Messages API, which has no embeddings`);
   return new OpenAICompatibleEmbedder(provider, config.embeddingModel, config.retry);
 }

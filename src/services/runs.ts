@@ -1,5 +1,6 @@
 import { unixSeconds } from '../clock.js';
 import { invalidRequest, notFound } from '../errors.js';
+import type { RunWithEffort } from '../engine/model-request.js';
 import { RunRecorder } from '../engine/recorder.js';
 import { newId } from '../ids.js';
 import type {
@@ -47,6 +48,8 @@ export class Runs {
     checkTools(params.tools);
     checkTextLength(params.instructions, 'instructions');
     checkTextLength(params.additional_instructions, 'additional_instructions');
+    // Assistants store it beside the spec's fields (see RunWithEffort).
+    const reasoningEffort = params.reasoning_effort ?? (assistant as Assistant & Pick<RunWithEffort, 'reasoning_effort'>).reasoning_effort;
     return {
       id,
       object: 'thread.run',
@@ -75,6 +78,7 @@ export class Runs {
       tool_choice: params.tool_choice ?? 'auto',
       parallel_tool_calls: params.parallel_tool_calls ?? true,
       response_format: params.response_format ?? assistant.response_format ?? 'auto',
+      ...(reasoningEffort != null && { reasoning_effort: reasoningEffort }),
     };
   }
 

@@ -11,6 +11,7 @@ import * as apiKeys from './migrations/004-api-keys.js';
 import * as runLeases from './migrations/005-run-leases.js';
 import * as fileExpiry from './migrations/006-file-expiry.js';
 import * as ingestionLeases from './migrations/007-ingestion-leases.js';
+import * as pendingText from './migrations/008-pending-text.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in, so a packaged install never needs to find files on disk. */
@@ -23,6 +24,7 @@ const migrationProvider: MigrationProvider = {
     '005-run-leases': runLeases,
     '006-file-expiry': fileExpiry,
     '007-ingestion-leases': ingestionLeases,
+    '008-pending-text': pendingText,
   }),
 };
 

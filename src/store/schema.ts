@@ -23,6 +23,8 @@ export interface RunRow extends ThreadChildRow {
   status: string;
   expires_at: number | null;
   pending_usage: string | null;
+  /** Text the model streamed after the tool calls the run waits on; it becomes a message once their outputs arrive. */
+  pending_text: string | null;
   /** The worker process executing the run (PostgreSQL deployments), and until when (epoch ms). */
   lease_owner: string | null;
   lease_expires_at: number | null;

@@ -149,6 +149,15 @@ export class Store {
     return row?.pending_usage ? (JSON.parse(row.pending_usage) as Usage) : null;
   }
 
+  async pendingText(projectId: string, runId: string): Promise<string | null> {
+    const row = await this.db.selectFrom('runs').select('pending_text').where('project_id', '=', projectId).where('id', '=', runId).executeTakeFirst();
+    return row?.pending_text ?? null;
+  }
+
+  async setPendingText(projectId: string, runId: string, text: string | null): Promise<void> {
+    await this.db.updateTable('runs').set({ pending_text: text }).where('project_id', '=', projectId).where('id', '=', runId).execute();
+  }
+
   async setPendingUsage(projectId: string, runId: string, usage: Usage | null): Promise<void> {
     await this.db
       .updateTable('runs')

@@ -8,13 +8,28 @@ export interface ScriptedToolCall {
   arguments: string;
 }
 
+/**
+ * How a server streams tool calls, as real ones do: `standard` (OpenAI: the id and name first, then
+ * argument fragments, by index), `index-zero` (Ollama: every call whole, all at index 0, distinct
+ * ids), `no-index` (an id and name first, then fragments with neither id nor index),
+ * `repeated-name` (the name again in every fragment), `id-per-piece` (a fresh id on every fragment).
+ */
+export type ToolCallHabit = 'standard' | 'index-zero' | 'no-index' | 'repeated-name' | 'id-per-piece';
+
 /** One scripted answer to one chat-completions request. */
 export type ScriptedReply =
   | {
       /** Text, streamed in these pieces (or one piece). */
       text?: string | string[];
       toolCalls?: ScriptedToolCall[];
-      finishReason?: 'stop' | 'length' | 'tool_calls';
+      toolCallHabit?: ToolCallHabit;
+      /** The calls' ids (default `call_scripted_<n>`); null: the server gives none. */
+      toolCallIds?: string[] | null;
+      /** Text streamed after the tool calls, in the same answer. */
+      textAfterToolCalls?: string;
+      /** Answer a streaming request with one plain JSON `chat.completion`, as some servers do. */
+      json?: boolean;
+      finishReason?: 'stop' | 'length' | 'tool_calls' | 'content_filter';
       /** null: the server reports no usage, as some local servers do. */
       usage?: { prompt_tokens: number; completion_tokens: number } | null;
       /** Wait before answering, and between streamed pieces. */
@@ -28,6 +43,8 @@ export type ScriptedReply =
   | { hang: true };
 
 export interface RecordedRequest {
+  /** Path and query, e.g. Azure's `/openai/deployments/{deployment}/chat/completions?api-version=`. */
+  url: string;
   body: {
     model: string;
     messages: { role: string; content: unknown; tool_calls?: unknown; tool_call_id?: string }[];
@@ -43,6 +60,29 @@ export interface RecordedRequest {
 }
 
 const DEFAULT_USAGE = { prompt_tokens: 11, completion_tokens: 7 };
+
+type TextReply = Extract<ScriptedReply, { text?: unknown }>;
+
+function idOf(reply: TextReply, index: number): { id?: string } {
+  if (reply.toolCallIds === null) return {};
+  return { id: reply.toolCallIds?.[index] ?? `call_scripted_${index}` };
+}
+
+/** The streamed pieces of one tool call, in the reply's habit. */
+function toolCallPieces(reply: TextReply, index: number, call: ScriptedToolCall): object[] {
+  const habit = reply.toolCallHabit ?? 'standard';
+  const id = idOf(reply, index);
+  if (habit === 'index-zero') return [{ index: 0, ...id, type: 'function', function: call }];
+  // Arguments arrive in two fragments, as real servers split them.
+  const half = Math.ceil(call.arguments.length / 2);
+  const fragments = [call.arguments.slice(0, half), call.arguments.slice(half)].filter((fragment) => fragment !== '');
+  if (habit === 'no-index') return [{ ...id, type: 'function', function: { name: call.name, arguments: '' } }, ...fragments.map((fragment) => ({ function: { arguments: fragment } }))];
+  if (habit === 'repeated-name') return fragments.map((fragment) => ({ index, ...id, type: 'function', function: { name: call.name, arguments: fragment } }));
+  if (habit === 'id-per-piece') {
+    return [{ index, ...id, type: 'function', function: { name: call.name, arguments: '' } }, ...fragments.map((fragment, piece) => ({ index, id: `call_piece_${index}_${piece}`, function: { arguments: fragment } }))];
+  }
+  return [{ index, ...id, type: 'function', function: { name: call.name, arguments: '' } }, ...fragments.map((fragment) => ({ index, function: { arguments: fragment } }))];
+}
 
 /**
  * A model server for tests that speaks the OpenAI chat-completions wire format over real HTTP
@@ -71,6 +111,8 @@ export class ScriptedModel {
   /** Every `/embeddings` request: the model and the texts. */
   readonly embeddingRequests: { model: string; input: string[] }[] = [];
   readonly #replies: ScriptedReply[] = [];
+  /** Answer 400 to every request that carries `stream_options`, as older Azure and some local servers do. */
+  refuseStreamOptions = false;
   /** While set, embedding requests wait here: ingestion can be caught in progress. */
   #heldEmbeddings: (() => void)[] | undefined;
   readonly #server: Server;
@@ -129,23 +171,28 @@ export class ScriptedModel {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     let raw = '';
     for await (const chunk of request) raw += chunk;
-    if (request.method === 'POST' && request.url?.endsWith('/embeddings')) return this.#embed(JSON.parse(raw), response);
-    if (request.method !== 'POST' || !request.url?.endsWith('/chat/completions')) {
+    const path = new URL(request.url ?? '/', 'http://scripted').pathname;
+    if (request.method === 'POST' && path.endsWith('/embeddings')) return this.#embed(JSON.parse(raw), response);
+    if (request.method !== 'POST' || !path.endsWith('/chat/completions')) {
       response.writeHead(404).end();
       return;
     }
     const body = JSON.parse(raw) as RecordedRequest['body'];
-    this.requests.push({ body, headers: request.headers });
+    this.requests.push({ url: request.url ?? '', body, headers: request.headers });
+    if (this.refuseStreamOptions && body.stream_options !== undefined) {
+      return this.#error(response, { status: 400, message: 'Unrecognized request argument supplied: stream_options' });
+    }
     const reply = this.#replies.shift() ?? { status: 500, message: 'the scripted model has no reply left' };
     if ('hang' in reply) return;
-    if ('status' in reply) {
-      response.writeHead(reply.status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { message: reply.message ?? `scripted ${reply.status}`, type: 'scripted', param: null, code: null } }));
-      return;
-    }
+    if ('status' in reply) return this.#error(response, reply);
     if (reply.delayMs) await this.#pause(reply.delayMs);
-    if (body.stream) await this.#stream(body, reply, response);
+    if (body.stream && !reply.json) await this.#stream(body, reply, response);
     else this.#complete(body, reply, response);
+  }
+
+  #error(response: ServerResponse, reply: { status: number; message?: string }): void {
+    response.writeHead(reply.status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ error: { message: reply.message ?? `scripted ${reply.status}`, type: 'scripted', param: null, code: null } }));
   }
 
   async #embed(body: { model: string; input: string | string[] }, response: ServerResponse): Promise<void> {
@@ -163,9 +210,9 @@ export class ScriptedModel {
     }));
   }
 
-  #complete(body: RecordedRequest['body'], reply: Extract<ScriptedReply, { text?: unknown }>, response: ServerResponse): void {
+  #complete(body: RecordedRequest['body'], reply: TextReply, response: ServerResponse): void {
     const text = Array.isArray(reply.text) ? reply.text.join('') : reply.text;
-    const toolCalls = reply.toolCalls?.map((call, index) => ({ id: `call_scripted_${index}`, type: 'function', function: call }));
+    const toolCalls = reply.toolCalls?.map((call, index) => ({ ...idOf(reply, index), type: 'function', function: call }));
     const usage = reply.usage === undefined ? DEFAULT_USAGE : reply.usage;
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({
@@ -178,7 +225,7 @@ export class ScriptedModel {
     }));
   }
 
-  async #stream(body: RecordedRequest['body'], reply: Extract<ScriptedReply, { text?: unknown }>, response: ServerResponse): Promise<void> {
+  async #stream(body: RecordedRequest['body'], reply: TextReply, response: ServerResponse): Promise<void> {
     response.writeHead(200, { 'content-type': 'text/event-stream' });
     const base = { id: 'chatcmpl-scripted', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
     let sent = 0;
@@ -199,13 +246,9 @@ export class ScriptedModel {
       await send([{ index: 0, delta: { content: piece }, finish_reason: null }]);
     }
     for (const [index, call] of (reply.toolCalls ?? []).entries()) {
-      await send([{ index: 0, delta: { tool_calls: [{ index, id: `call_scripted_${index}`, type: 'function', function: { name: call.name, arguments: '' } }] }, finish_reason: null }]);
-      // Arguments arrive in two fragments, as real servers split them.
-      const half = Math.ceil(call.arguments.length / 2);
-      for (const fragment of [call.arguments.slice(0, half), call.arguments.slice(half)]) {
-        if (fragment) await send([{ index: 0, delta: { tool_calls: [{ index, function: { arguments: fragment } }] }, finish_reason: null }]);
-      }
+      for (const piece of toolCallPieces(reply, index, call)) await send([{ index: 0, delta: { tool_calls: [piece] }, finish_reason: null }]);
     }
+    if (reply.textAfterToolCalls) await send([{ index: 0, delta: { content: reply.textAfterToolCalls }, finish_reason: null }]);
     await send([{ index: 0, delta: {}, finish_reason: reply.finishReason ?? (reply.toolCalls?.length ? 'tool_calls' : 'stop') }]);
     const usage = reply.usage === undefined ? DEFAULT_USAGE : reply.usage;
     const wantsUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;

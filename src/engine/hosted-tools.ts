@@ -68,6 +68,8 @@ export class HostedTools {
 
   async context(projectId: string, run: Run): Promise<RunContext> {
     const { store } = this.deps;
+    // Only the hosted tools read the assistant's and the thread's tool resources.
+    if (!fileSearchTool(run) && !hasCodeInterpreter(run)) return { projectId, run, assistant: undefined, thread: undefined };
     return { projectId, run, assistant: await store.assistants.get(projectId, run.assistant_id), thread: await store.threads.get(projectId, run.thread_id) };
   }
 

@@ -1,5 +1,5 @@
 import { type Clock, unixSeconds } from '../clock.js';
-import type { EventBus, StreamEventName } from '../events.js';
+import type { EventBus, StreamEvent, StreamEventName } from '../events.js';
 import { newId } from '../ids.js';
 import { isTerminal } from '../services/run-status.js';
 import type { Message, Run, RunStatus, RunStep, Usage } from '../spec/wire.js';
@@ -41,11 +41,17 @@ export const ZERO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total
  * engine (which executes runs) and the services (cancel, submit, expiry of idle runs).
  */
 export class RunRecorder {
+  /** Inside `atomically`: the events its writes will publish once they commit. */
+  #unpublished: StreamEvent[] | undefined;
+  /** The messages this recorder opened, as stored, so that closing one needs no read. */
+  readonly #opened = new Map<string, Message>();
+
   constructor(
-    readonly store: Store,
+    public store: Store,
     readonly bus: EventBus,
     readonly clock: Clock,
     readonly projectId: string,
+    /** The run as this recorder last read or wrote it. */
     public run: Run,
   ) {}
 
@@ -54,7 +60,34 @@ export class RunRecorder {
   }
 
   publish(event: StreamEventName, data: unknown): void {
-    this.bus.publish(this.run.id, event, data);
+    if (this.#unpublished) this.#unpublished.push({ event, data });
+    else this.bus.publish(this.run.id, event, data);
+  }
+
+  /**
+   * Makes the writes `work` does through this recorder one transaction, and publishes their events
+   * after it commits (none if it fails): closing a turn's message, its step and the run is one commit.
+   */
+  async atomically<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#unpublished) return work();
+    const { store, run } = this;
+    const unpublished: StreamEvent[] = [];
+    try {
+      const result = await store.transaction((inTransaction) => {
+        this.store = inTransaction;
+        this.#unpublished = unpublished;
+        return work();
+      });
+      this.#unpublished = undefined;
+      for (const { event, data } of unpublished) this.publish(event, data);
+      return result;
+    } catch (error) {
+      this.run = run;
+      throw error;
+    } finally {
+      this.store = store;
+      this.#unpublished = undefined;
+    }
   }
 
   /**
@@ -62,12 +95,21 @@ export class RunRecorder {
    * its status first, e.g. a cancel that landed while the model was streaming.
    */
   async transition(from: RunStatus, patch: Partial<Run>): Promise<boolean> {
-    // Applied to the stored run, which may have new metadata from a client.
-    const next = await this.store.runs.modify(this.projectId, this.run.id, (stored) => (stored.status === from ? { ...stored, ...patch } : undefined));
+    const next = await this.#writeRun(from, patch);
     if (!next) return false;
     this.run = next;
     if (patch.status && patch.status !== from) this.publish(`thread.run.${patch.status}`, next);
     return true;
+  }
+
+  /**
+   * The run as held, changed, in one write while nobody changed it since; otherwise applied to the
+   * stored run, which may have new metadata from a client (or a new status: then nothing is written).
+   */
+  async #writeRun(from: RunStatus, patch: Partial<Run>): Promise<Run | undefined> {
+    const held = this.run;
+    if (held.status === from && (await this.store.runs.replace(this.projectId, held, { ...held, ...patch }))) return { ...held, ...patch };
+    return this.store.runs.modify(this.projectId, held.id, (stored) => (stored.status === from ? { ...stored, ...patch } : undefined));
   }
 
   async reload(): Promise<Run | undefined> {
@@ -126,9 +168,18 @@ export class RunRecorder {
       metadata: {},
     };
     await this.store.messages.insert(this.projectId, message);
+    this.#opened.set(id, message);
     this.publish('thread.message.created', message);
     this.publish('thread.message.in_progress', message);
     return message;
+  }
+
+  /** A `message_creation` step and its message, written in one commit. */
+  openMessageWithStep(messageId: string): Promise<{ step: RunStep; message: Message }> {
+    return this.atomically(async () => {
+      const step = await this.openStep('message_creation', { type: 'message_creation', message_creation: { message_id: messageId } });
+      return { step, message: await this.openMessage(messageId) };
+    });
   }
 
   /**
@@ -142,10 +193,14 @@ export class RunRecorder {
       ? { status: 'incomplete', incomplete_details: { reason: incompleteReason }, incomplete_at: now }
       : { status: 'completed', completed_at: now };
     let closing = false;
-    const closed = await this.store.messages.modify(this.projectId, messageId, (stored) => {
+    const close = (stored: Message): Message => {
       closing = stored.status === 'in_progress';
       return { ...stored, ...(content && { content }), ...(closing && ending) };
-    });
+    };
+    const opened = this.#opened.get(messageId);
+    this.#opened.delete(messageId);
+    const next = opened && close(opened);
+    const closed = next && (await this.store.messages.replace(this.projectId, opened, next)) ? next : await this.store.messages.modify(this.projectId, messageId, close);
     if (closed && closing) this.publish(closed.status === 'completed' ? 'thread.message.completed' : 'thread.message.incomplete', closed);
   }
 
@@ -171,8 +226,19 @@ export class RunRecorder {
       if (closed.usage) usage = addUsage(usage, closed.usage);
     }
     await this.store.setPendingUsage(this.projectId, this.run.id, null);
+    if (!(await this.transition(current.status, this.#ended(status, usage, patch)))) await this.finish(status, patch);
+  }
+
+  /**
+   * Ends the run after a turn that closed all its work itself, with the usage of all its steps; no
+   * read first. When another actor changed the run meanwhile (a cancel), `finish` settles it.
+   */
+  async finishTurn(status: 'completed' | 'incomplete', usage: Usage, patch: Partial<Run> = {}): Promise<void> {
+    if (!(await this.transition('in_progress', this.#ended(status, usage, patch)))) await this.finish(status, patch);
+  }
+
+  #ended(status: TerminalRunStatus, usage: Usage, patch: Partial<Run>): Partial<Run> {
     const timestamp = RUN_TIMESTAMP[status];
-    const ended: Partial<Run> = { status, required_action: null, expires_at: null, usage, ...(timestamp && { [timestamp]: this.now() }), ...patch };
-    if (!(await this.transition(current.status, ended))) await this.finish(status, patch);
+    return { status, required_action: null, expires_at: null, usage, ...(timestamp && { [timestamp]: this.now() }), ...patch };
   }
 }

@@ -47,8 +47,9 @@ export class RunExecutor {
 
   async execute({ projectId, runId }: RunRef, signal: AbortSignal): Promise<void> {
     const { store, bus, clock } = this.deps;
-    const run = await store.runs.get(projectId, runId);
-    if (!run) return;
+    const found = await store.runForExecution(projectId, runId);
+    if (!found) return;
+    const { run, pendingText } = found;
     const recorder = new RunRecorder(store, bus, clock, projectId, run);
     try {
       signal.throwIfAborted();
@@ -57,14 +58,14 @@ export class RunExecutor {
       if (!(await recorder.transition('queued', { status: 'in_progress', started_at: run.started_at ?? recorder.now() }))) {
         return await this.#afterLostRace(recorder);
       }
-      await this.#recordTextAfterToolCalls(recorder);
+      if (pendingText) await this.#recordTextAfterToolCalls(recorder, pendingText);
       await this.#callModelUntilDone(recorder, signal);
     } catch (error) {
       if (signal.aborted) await this.#stopped(recorder, signal.reason as StopReason);
       else await this.#fail(recorder, error);
     }
     // A run's Python session ends with the run; a paused run keeps it for when its outputs arrive.
-    const final = await recorder.reload();
+    const final = isTerminal(recorder.run.status) ? recorder.run : await recorder.reload();
     if (!final || isTerminal(final.status)) await this.deps.hostedTools.closeRun(runId);
   }
 
@@ -93,11 +94,8 @@ export class RunExecutor {
    * their outputs are in and the run is executing again. Cleared first: a crash loses it rather
    * than recording it twice.
    */
-  async #recordTextAfterToolCalls(recorder: RunRecorder): Promise<void> {
-    const { store } = this.deps;
-    const text = await store.pendingText(recorder.projectId, recorder.run.id);
-    if (!text) return;
-    await store.setPendingText(recorder.projectId, recorder.run.id, null);
+  async #recordTextAfterToolCalls(recorder: RunRecorder, text: string): Promise<void> {
+    await this.deps.store.setPendingText(recorder.projectId, recorder.run.id, null);
     await recordTextMessage(recorder, text);
   }
 
@@ -113,9 +111,8 @@ export class RunExecutor {
     const { store, models } = this.deps;
     const { run, projectId } = recorder;
     const resolved = models.resolve(run.model);
-    const threadSteps = await store.steps.all(projectId, { thread_id: run.thread_id });
+    const { messages, steps: threadSteps } = await store.threadHistory(projectId, run.thread_id);
     const steps = threadSteps.filter((step) => step.run_id === run.id);
-    const messages = await store.messages.all(projectId, { thread_id: run.thread_id });
     const used = usedSoFar(steps);
 
     const promptBudget = run.max_prompt_tokens != null ? Math.min(resolved.contextWindow, run.max_prompt_tokens - used.prompt_tokens) : resolved.contextWindow;
@@ -182,9 +179,14 @@ export class RunExecutor {
     // run's own token limit makes the run incomplete too.
     const truncated = finishReason === 'length' && run.max_completion_tokens != null;
     const messageReason = finishReason === 'content_filter' ? 'content_filter' : finishReason === 'length' ? 'max_tokens' : null;
-    await output.closeMessage(messageReason, usage, await hostedTools.answerExtras(run, steps));
-    if (truncated) await recorder.finish('incomplete', { incomplete_details: { reason: 'max_completion_tokens' } });
-    else await recorder.finish('completed');
+    const extras = await hostedTools.answerExtras(run, steps);
+    // The answer's message, its step and the run's end: one commit.
+    await recorder.atomically(async () => {
+      await output.closeMessage(messageReason, usage, extras);
+      const runUsage = addUsage(used, usage);
+      if (truncated) await recorder.finishTurn('incomplete', runUsage, { incomplete_details: { reason: 'max_completion_tokens' } });
+      else await recorder.finishTurn('completed', runUsage);
+    });
     return 'ended';
   }
 

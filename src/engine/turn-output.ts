@@ -103,10 +103,10 @@ export class TurnOutput {
   }
 
   async #openMessage(): Promise<Message> {
-    const messageId = newId('message');
-    this.#messageStep = await this.recorder.openStep('message_creation', { type: 'message_creation', message_creation: { message_id: messageId } });
-    this.#message = await this.recorder.openMessage(messageId);
-    return this.#message;
+    const { step, message } = await this.recorder.openMessageWithStep(newId('message'));
+    this.#messageStep = step;
+    this.#message = message;
+    return message;
   }
 
   /** A piece of the call at `index` (its position in the answer, as the provider assembled it). */

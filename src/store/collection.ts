@@ -123,6 +123,23 @@ export class Collection<T extends Document> {
     return changed;
   }
 
+  /**
+   * Writes `next` only while the stored object is still exactly `expected` (as this process last
+   * read or wrote it): a change without a read first, for a writer that holds the current object.
+   * False when anyone changed the object meanwhile; the caller then reads it again (`modify`).
+   */
+  async replace(projectId: string, expected: T, next: T): Promise<boolean> {
+    if (matchesNothing(next.id)) return false;
+    const result = await this.#db
+      .updateTable(this.#table)
+      .set({ data: JSON.stringify(next), ...this.#columns(next) })
+      .where('project_id', '=', projectId)
+      .where('id', '=', next.id)
+      .where('data', '=', JSON.stringify(expected))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   /** Writes `doc` only while the row still has the expected status: a compare-and-set for state machines. */
   async updateIf(projectId: string, doc: T, expectedStatus?: string): Promise<boolean> {
     if (matchesNothing(doc.id)) return false;

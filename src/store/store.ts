@@ -18,6 +18,12 @@ import { Collection } from './collection.js';
 import { dialectOf, jsonNumber } from './dialect.js';
 import type { Database } from './schema.js';
 
+export interface RunForExecution {
+  run: Run;
+  pendingUsage: Usage | null;
+  pendingText: string | null;
+}
+
 export interface RunRef {
   projectId: string;
   runId: string;
@@ -149,9 +155,35 @@ export class Store {
     return row?.pending_usage ? (JSON.parse(row.pending_usage) as Usage) : null;
   }
 
-  async pendingText(projectId: string, runId: string): Promise<string | null> {
-    const row = await this.db.selectFrom('runs').select('pending_text').where('project_id', '=', projectId).where('id', '=', runId).executeTakeFirst();
-    return row?.pending_text ?? null;
+  /** A run with what its last turn left for the next (usage and text held for the tool outputs), in one read. */
+  async runForExecution(projectId: string, runId: string): Promise<RunForExecution | undefined> {
+    const row = await this.db
+      .selectFrom('runs')
+      .select(['data', 'pending_usage', 'pending_text'])
+      .where('project_id', '=', projectId)
+      .where('id', '=', runId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { run: JSON.parse(row.data) as Run, pendingUsage: row.pending_usage ? (JSON.parse(row.pending_usage) as Usage) : null, pendingText: row.pending_text };
+  }
+
+  /** A thread's messages and run steps, each in creation order, in one read: what a prompt is built from. */
+  async threadHistory(projectId: string, threadId: string): Promise<{ messages: Message[]; steps: RunStep[] }> {
+    const rows = await this.db
+      .selectFrom('messages')
+      .select([sql<string>`'message'`.as('kind'), 'id', 'data'])
+      .where('project_id', '=', projectId)
+      .where('thread_id', '=', threadId)
+      .unionAll((eb) => eb.selectFrom('run_steps').select([sql<string>`'step'`.as('kind'), 'id', 'data']).where('project_id', '=', projectId).where('thread_id', '=', threadId))
+      .orderBy('id')
+      .execute();
+    const messages: Message[] = [];
+    const steps: RunStep[] = [];
+    for (const row of rows) {
+      if (row.kind === 'message') messages.push(JSON.parse(row.data) as Message);
+      else steps.push(JSON.parse(row.data) as RunStep);
+    }
+    return { messages, steps };
   }
 
   async setPendingText(projectId: string, runId: string, text: string | null): Promise<void> {

@@ -150,7 +150,7 @@ export class RunExecutor {
       throw new ModelError('invalid_prompt', `The thread does not fit the model's context window: ${error.message}.`, false);
     }
 
-    const output = new TurnOutput(recorder, hostedTools.kindOf(run));
+    const output = new TurnOutput(recorder, hostedTools.kindOf(run), await hostedTools.answerExtras(run, steps));
     let finishReason: string | null = null;
     let reported: Usage | null = null;
     try {
@@ -185,7 +185,7 @@ export class RunExecutor {
       return 'ended';
     }
     const truncated = finishReason === 'length' && run.max_completion_tokens != null;
-    await output.closeMessage(truncated ? 'max_tokens' : null, usage, await hostedTools.answerExtras(run, steps));
+    await output.closeMessage(truncated ? 'max_tokens' : null, usage);
     if (truncated) await recorder.finish('incomplete', { incomplete_details: { reason: 'max_completion_tokens' } });
     else await recorder.finish('completed');
     return 'ended';

@@ -4,10 +4,11 @@ import OpenAI, { toFile } from 'openai';
 import type { ImageFile, Message, MessageDelta, Text } from 'openai/resources/beta/threads/messages';
 import type { Run } from 'openai/resources/beta/threads/runs';
 import OpenAIv4 from 'openai-v4';
-import { type Harness, startHarness } from './support/harness.js';
+import { assertMatchesSpec, type Harness, startHarness } from './support/harness.js';
 
 /** What these tests use of an SDK's AssistantStream, alike in openai 4 and 7. */
 interface RunStream {
+  on(event: 'event', listener: (event: { event: string; data: unknown }) => void): unknown;
   on(event: 'messageDelta', listener: (delta: MessageDelta, snapshot: Message) => void): unknown;
   on(event: 'messageDone', listener: (message: Message) => void): unknown;
   on(event: 'textDone', listener: (text: Text) => void): unknown;
@@ -54,6 +55,9 @@ async function streamRun(client: StreamingClient, assistantId: string, question:
   const completed: Message[] = [];
   const textDone: Text[] = [];
   const imageFileDone: ImageFile[] = [];
+  stream.on('event', ({ event, data }) => {
+    if (event === 'thread.message.delta') assertMatchesSpec('MessageDeltaObject', data);
+  });
   stream.on('messageDelta', (delta, snapshot) => {
     // The SDKs go on accumulating into the objects they hand out, so keep them as they were.
     deltas.push(structuredClone(delta));
@@ -127,3 +131,10 @@ for (const { sdk, connect } of SDKS) {
     assert.deepEqual(streamedAnnotations(seen.deltas), [{ value: 'sandbox:/mnt/data/data.csv).', annotations: text?.annotations.map((annotation, index) => ({ index, ...annotation })) }]);
   });
 }
+
+test('text the model leaves inside an unfinished marker still streams when the answer ends, as plain text', async () => {
+  h.model.script({ toolCalls: [{ name: 'file_search', arguments: '{"query":"Rome"}' }] }, { text: ['The Colosseum ', '【0:0†ro'] });
+  const seen = await streamRun(h.client, searchAssistant, 'What stands in Rome?');
+  const message = await assertDeltasDescribe(seen);
+  assert.deepEqual(message.content, [{ type: 'text', text: { value: 'The Colosseum 【0:0†ro', annotations: [] } }]);
+});

@@ -165,7 +165,7 @@ export class RunExecutor {
       }
       signal.throwIfAborted();
     } catch (error) {
-      await output.keepPartialText();
+      await output.keepPartialContent();
       throw error;
     }
     // Servers that do not report usage get an estimate from the tokenizer.

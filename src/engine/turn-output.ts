@@ -25,8 +25,6 @@ export interface AnswerExtras extends Annotator {
   takeImageFileIds(): string[];
 }
 
-const NO_EXTRAS: AnswerExtras = { annotate: () => [], openAnnotationStart: () => undefined, takeImageFileIds: () => [] };
-
 function openingDelta(index: number, call: StreamedToolCall): Record<string, unknown> {
   switch (call.hosted) {
     case 'file_search':
@@ -56,8 +54,8 @@ export class TurnOutput {
 
   constructor(
     readonly recorder: RunRecorder,
-    readonly hostedTool: (toolName: string) => HostedTool | undefined = () => undefined,
-    readonly extras: AnswerExtras = NO_EXTRAS,
+    readonly hostedTool: (toolName: string) => HostedTool | undefined,
+    readonly extras: AnswerExtras,
   ) {
     this.#text = new StreamedText(extras);
   }
@@ -156,7 +154,7 @@ export class TurnOutput {
    * Stores the content streamed so far on the open message, for a turn cut short (cancel, failure,
    * shutdown): clients have shown it already, and the run's end closes the message with it.
    */
-  async keepPartialText(): Promise<void> {
+  async keepPartialContent(): Promise<void> {
     if (!this.#message) return;
     const { store, projectId } = this.recorder;
     // An expiry (from any process) may close the message meanwhile: its status stays, the text is added.

@@ -49,8 +49,8 @@ const SESSIONS_GONE_MS = 60_000;
 async function sessionsGone(client: pg.Client, database: string): Promise<void> {
   const deadline = Date.now() + SESSIONS_GONE_MS;
   while (Date.now() < deadline) {
-    const { rows } = await client.query<{ count: string }>('SELECT count(*) FROM pg_stat_activity WHERE datname = $1', [database]);
-    if (rows[0]?.count === '0') return;
+    const { rows } = await client.query<{ busy: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1) AS busy', [database]);
+    if (!rows[0]?.busy) return;
     await sleep(20);
   }
 }

@@ -6,7 +6,8 @@ import { minimalDocx, minimalPdf } from './support/documents.js';
 import { assertMatchesSpec, eventually, type Harness, ManualClock, startHarness } from './support/harness.js';
 
 // The SDK's poll helpers wait forever on a file stuck in progress; this turns that into a failure.
-const TIMEOUT_MS = 30_000;
+// It bounds whole suites, on a loaded CI machine too.
+const TIMEOUT_MS = 180_000;
 
 const FRUIT = 'Bananas are a yellow fruit rich in potassium. Monkeys peel bananas before eating them.';
 const SPACE = 'The rocket launched into orbit around Mars carrying three astronauts and a rover.';

@@ -13,6 +13,7 @@ import {
   codeOf,
   filePathAnnotations,
   hasCodeInterpreter,
+  openSandboxLinkStart,
 } from '../tools/code-interpreter/tool.js';
 import {
   FILE_SEARCH_INSTRUCTIONS,
@@ -21,6 +22,7 @@ import {
   fileCitations,
   type FileSearchResults,
   fileSearchTool,
+  openMarkerStart,
   runFileSearch,
   vectorStoreIds,
 } from '../tools/file-search/tool.js';
@@ -147,14 +149,20 @@ export class HostedTools {
     return inputs;
   }
 
-  /** What the final answer carries: citations of searched passages, links to and images of files the code made. */
+  /** What the answer carries: citations of searched passages, links to and images of files the code made. */
   async answerExtras(run: Run, steps: RunStep[]): Promise<AnswerExtras> {
     const searches = fileSearchResultsOf(steps);
     const session = await this.deps.codeSessions.existing(run.id);
     const outputFiles = session?.outputFiles ?? new Map<string, string>();
+    // Text is held back only for annotations this run can make, so that other answers stream unhindered.
+    const openStarts = [...(searches.length > 0 ? [openMarkerStart] : []), ...(outputFiles.size > 0 ? [openSandboxLinkStart] : [])];
     return {
       annotate: (text) => [...fileCitations(text, searches), ...filePathAnnotations(text, outputFiles)].sort((a, b) => a.start_index - b.start_index),
-      imageFileIds: session ? session.unshownImages.splice(0) : [],
+      openAnnotationStart: (text) => {
+        const starts = openStarts.flatMap((openStart) => openStart(text) ?? []);
+        return starts.length > 0 ? Math.min(...starts) : undefined;
+      },
+      takeImageFileIds: () => session?.unshownImages.splice(0) ?? [],
     };
   }
 

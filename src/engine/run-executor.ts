@@ -138,7 +138,7 @@ export class RunExecutor {
       throw new ModelError('invalid_prompt', `The thread does not fit the model's context window: ${error.message}.`, false);
     }
 
-    const output = new TurnOutput(recorder, hostedTools.kindOf(run));
+    const output = new TurnOutput(recorder, hostedTools.kindOf(run), await hostedTools.answerExtras(run, steps));
     let finishReason: string | null = null;
     let reported: Usage | null = null;
     try {
@@ -153,7 +153,7 @@ export class RunExecutor {
       }
       signal.throwIfAborted();
     } catch (error) {
-      await output.keepPartialText();
+      await output.keepPartialContent();
       throw error;
     }
     // Servers that do not report usage get an estimate from the tokenizer.
@@ -179,10 +179,9 @@ export class RunExecutor {
     // run's own token limit makes the run incomplete too.
     const truncated = finishReason === 'length' && run.max_completion_tokens != null;
     const messageReason = finishReason === 'content_filter' ? 'content_filter' : finishReason === 'length' ? 'max_tokens' : null;
-    const extras = await hostedTools.answerExtras(run, steps);
     // The answer's message, its step and the run's end: one commit.
     await recorder.atomically(async () => {
-      await output.closeMessage(messageReason, usage, extras);
+      await output.closeMessage(messageReason, usage);
       const runUsage = addUsage(used, usage);
       if (truncated) await recorder.finishTurn('incomplete', runUsage, { incomplete_details: { reason: 'max_completion_tokens' } });
       else await recorder.finishTurn('completed', runUsage);

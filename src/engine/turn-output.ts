@@ -2,6 +2,7 @@ import { newId } from '../ids.js';
 import type { Message, MessageContent, RunStep, Usage } from '../spec/wire.js';
 import { StreamedCodeInput } from '../tools/code-interpreter/tool.js';
 import { type RunRecorder, ZERO_USAGE } from './recorder.js';
+import { type Annotator, StreamedText, type TextRelease } from './streamed-text.js';
 
 /** The tools Stepwise runs itself; the model calls them as functions of the same name. */
 export type HostedTool = 'file_search' | 'code_interpreter';
@@ -18,15 +19,14 @@ export interface StreamedToolCall {
 }
 
 export type StepToolCall = Extract<RunStep['step_details'], { type: 'tool_calls' }>['tool_calls'][number];
-type TextAnnotation = Extract<MessageContent, { type: 'text' }>['text']['annotations'][number];
-
-/** What a finished answer carries besides its text: annotations found in it, images made for it. */
-export interface AnswerExtras {
-  annotate(text: string): TextAnnotation[];
-  imageFileIds: string[];
+/** What an answer carries besides its text: annotations found in it, images the run's tools made for it. */
+export interface AnswerExtras extends Annotator {
+  /** The images no message shows yet; the message that takes them shows them before its text. */
+  takeImageFileIds(): string[];
 }
 
-const NO_EXTRAS: AnswerExtras = { annotate: () => [], imageFileIds: [] };
+/** For text no tool result can annotate, such as what a model wrote after its tool calls. */
+const NO_EXTRAS: AnswerExtras = { annotate: () => [], openAnnotationStart: () => undefined, takeImageFileIds: () => [] };
 
 function openingDelta(index: number, call: StreamedToolCall): Record<string, unknown> {
   switch (call.hosted) {
@@ -51,12 +51,15 @@ export async function recordTextMessage(recorder: RunRecorder, text: string): Pr
  * message for text, a `tool_calls` step for function calls, with the delta events the SDKs expect.
  * One step and one message are open at a time, as the SDK's AssistantStream requires, so text the
  * model streams after its tool calls waits for the tool step and becomes a message of its own.
+ * A message's deltas add up to the message it completes with: its images, then its text with the
+ * annotations, each part at its index, since SDKs build the message from the deltas alone.
  */
 export class TurnOutput {
   #message: Message | undefined;
   #messageStep: RunStep | undefined;
+  #images: MessageContent[] = [];
   /** The open message's text. */
-  #text = '';
+  readonly #text: StreamedText;
   #textAfterCalls = '';
   #allText = '';
   #toolStep: RunStep | undefined;
@@ -65,7 +68,10 @@ export class TurnOutput {
   constructor(
     readonly recorder: RunRecorder,
     readonly hostedTool: (toolName: string) => HostedTool | undefined = () => undefined,
-  ) {}
+    readonly extras: AnswerExtras = NO_EXTRAS,
+  ) {
+    this.#text = new StreamedText(extras);
+  }
 
   get toolCalls(): readonly StreamedToolCall[] {
     return this.#calls;
@@ -94,19 +100,25 @@ export class TurnOutput {
 
   async #appendText(delta: string): Promise<void> {
     const message = this.#message ?? (await this.#openMessage());
-    this.#text += delta;
-    this.recorder.publish('thread.message.delta', {
-      id: message.id,
-      object: 'thread.message.delta',
-      delta: { content: [{ index: 0, type: 'text', text: { value: delta, annotations: [] } }] },
-    });
+    const release = this.#text.push(delta);
+    if (release.value) this.#publishText(message.id, release);
   }
 
   async #openMessage(): Promise<Message> {
     const { step, message } = await this.recorder.openMessageWithStep(newId('message'));
     this.#messageStep = step;
     this.#message = message;
+    this.#images = this.extras.takeImageFileIds().map((fileId) => ({ type: 'image_file', image_file: { file_id: fileId, detail: 'auto' } }));
+    this.#images.forEach((image, index) => this.#publishContent(message.id, { index, ...image }));
     return message;
+  }
+
+  #publishText(messageId: string, { value, annotations }: TextRelease): void {
+    this.#publishContent(messageId, { index: this.#images.length, type: 'text', text: { value, annotations } });
+  }
+
+  #publishContent(messageId: string, part: Record<string, unknown>): void {
+    this.recorder.publish('thread.message.delta', { id: messageId, object: 'thread.message.delta', delta: { content: [part] } });
   }
 
   /** A piece of the call at `index` (its position in the answer, as the provider assembled it). */
@@ -148,29 +160,30 @@ export class TurnOutput {
   }
 
   /** Completes the open message (or an empty one, so that every finished turn answers) and its step. */
-  async closeMessage(incompleteReason: 'max_tokens' | 'content_filter' | null, usage: Usage, extras: AnswerExtras = NO_EXTRAS): Promise<void> {
+  async closeMessage(incompleteReason: 'max_tokens' | 'content_filter' | null, usage: Usage): Promise<void> {
     const open = this.#message ?? (await this.#openMessage());
-    const images: MessageContent[] = extras.imageFileIds.map((fileId) => ({ type: 'image_file', image_file: { file_id: fileId, detail: 'auto' } }));
-    await this.recorder.closeMessage(open.id, incompleteReason, [...images, ...this.#textContent(extras.annotate(this.#text))]);
+    const rest = this.#text.end();
+    // An empty answer still streams its (empty) text part, which the completed message holds.
+    if (rest.value || !this.#text.released.value) this.#publishText(open.id, rest);
+    await this.recorder.closeMessage(open.id, incompleteReason, this.#content());
     await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });
     this.#message = undefined;
     this.#messageStep = undefined;
-    this.#text = '';
   }
 
   /**
-   * Stores the text streamed so far on the open message, for a turn cut short (cancel, failure,
+   * Stores the content streamed so far on the open message, for a turn cut short (cancel, failure,
    * shutdown): clients have shown it already, and the run's end closes the message with it.
    */
-  async keepPartialText(): Promise<void> {
+  async keepPartialContent(): Promise<void> {
     if (!this.#message) return;
     const { store, projectId } = this.recorder;
     // An expiry (from any process) may close the message meanwhile: its status stays, the text is added.
-    await store.messages.modify(projectId, this.#message.id, (stored) => ({ ...stored, content: this.#textContent() }));
+    await store.messages.modify(projectId, this.#message.id, (stored) => ({ ...stored, content: this.#content() }));
   }
 
-  #textContent(annotations: TextAnnotation[] = []): MessageContent[] {
-    return [{ type: 'text', text: { value: this.#text, annotations } }];
+  #content(): MessageContent[] {
+    return [...this.#images, { type: 'text', text: this.#text.released }];
   }
 
   /**

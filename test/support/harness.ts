@@ -87,8 +87,12 @@ export function assertMatchesSpec(schemaName: string, value: unknown): void {
   assert.deepEqual(violations, [], `${schemaName} does not match the spec: ${JSON.stringify(value)}`);
 }
 
-/** Polls until `check` returns a value, for effects that happen in the background. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+/**
+ * Polls until `check` returns a value, for effects that happen in the background. It returns as soon
+ * as the effect shows; the bound is sized for a loaded CI machine, where indexing a small file or
+ * starting a worker thread can take many seconds while other jobs hold the cores.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ulid } from 'ulid';
 
@@ -29,6 +30,27 @@ export async function createThrowawayDatabase(serverUrl: string): Promise<Throwa
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => onServer(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      onServer(serverUrl, async (client) => {
+        await sessionsGone(client, name);
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }),
   };
+}
+
+const SESSIONS_GONE_MS = 60_000;
+
+/**
+ * Waits for the database's sessions to end. A closed pg pool resolves `end()` while its
+ * connections are still saying goodbye; dropping WITH (FORCE) then kills them, and their clients
+ * throw "terminating connection due to administrator command" into the next test (on a loaded
+ * machine, often). A session still there after the bound is dropped with the database all the same.
+ */
+async function sessionsGone(client: pg.Client, database: string): Promise<void> {
+  const deadline = Date.now() + SESSIONS_GONE_MS;
+  while (Date.now() < deadline) {
+    const { rows } = await client.query<{ busy: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1) AS busy', [database]);
+    if (!rows[0]?.busy) return;
+    await sleep(20);
+  }
 }

@@ -96,6 +96,18 @@ export class StreamedCodeInput {
 }
 
 const SANDBOX_LINK = /sandbox:(\/mnt\/data\/[^\s)\]"'>]+)/g;
+const OPEN_SANDBOX_LINK = /sandbox:\/mnt\/data\/[^\s)\]"'>]*$/;
+const SANDBOX_LINK_PREFIX = `sandbox:${DATA_DIR}/`;
+
+/** Where a sandbox link that more text could still extend begins, at the end of `text`; undefined when none does. */
+export function openSandboxLinkStart(text: string): number | undefined {
+  const link = OPEN_SANDBOX_LINK.exec(text);
+  if (link) return link.index;
+  for (let length = Math.min(SANDBOX_LINK_PREFIX.length - 1, text.length); length > 0; length--) {
+    if (text.endsWith(SANDBOX_LINK_PREFIX.slice(0, length))) return text.length - length;
+  }
+  return undefined;
+}
 
 /** `file_path` annotations for the `sandbox:/mnt/data/...` links the model wrote to files the code made. */
 export function filePathAnnotations(text: string, filesByPath: ReadonlyMap<string, string>): FilePathAnnotation[] {

@@ -108,7 +108,14 @@ export function resultsForModel(callIndex: number, results: FileSearchResults): 
     .join('\n\n');
 }
 
-const MARKER = /【(\d+):(\d+)†[^】]*】/g;
+// File names hold no control characters, so a marker never spans lines: a stray 【 holds back at most its line.
+const MARKER = /【(\d+):(\d+)†[^】\n]*】/g;
+const OPEN_MARKER = /【\d*(?::\d*(?:†[^】\n]*)?)?$/;
+
+/** Where a marker that more text could still complete begins, at the end of `text`; undefined when none does. */
+export function openMarkerStart(text: string): number | undefined {
+  return OPEN_MARKER.exec(text)?.index;
+}
 
 /** `file_citation` annotations for the markers the model copied into its answer. */
 export function fileCitations(text: string, calls: FileSearchResults[]): FileCitation[] {

@@ -135,15 +135,18 @@ test('late headers time out and are retried; a body slower than the timeout is n
   assert.equal(hung.length, 1, 'one try timed out, its retry answered');
 });
 
-test('an abort ends a stream at once; calls that read to the end share one kept-alive connection', async () => {
+test('calls that read to the end share one kept-alive connection', async () => {
   const opened = connections;
   const model = modelWith();
   for (const text of ['one', 'two', 'three']) {
     replies.push(inPieces(`${chunk(text)}\n\n`, `${chunk('', 'stop')}\n\ndata: [DONE]\n\n`));
     assert.equal(textOf((await streamed(model)).events), text);
   }
-  assert.equal(connections - opened, 1);
+  assert.ok(connections - opened <= 1, `${connections - opened} connections for three calls`);
+});
 
+test('an abort ends a stream at once', { timeout: 20_000 }, async () => {
+  const model = modelWith();
   const stop = new AbortController();
   replies.push(async (response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream' });

@@ -1,5 +1,5 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ModelError } from './chat-model.js';
 
@@ -13,20 +13,19 @@ function stopped(signal: AbortSignal): Error {
 }
 
 /**
- * POSTs JSON to one model server over kept-alive connections, with node's own HTTP client: a
- * streamed call costs about a third of the client CPU it took through the openai SDK. `timeoutMs` bounds the wait
- * for the response's headers (as the SDK's timeout did); the body then streams for as long as
- * the model writes. Aborting `signal` ends the call at once, wherever it is.
+ * POSTs JSON to one model server with node's own HTTP client: a streamed call costs about a third
+ * of the client CPU it took through the openai SDK. Its global agents keep connections alive (and
+ * take a proxy from the environment under NODE_USE_ENV_PROXY, as fetch does). `timeoutMs` bounds
+ * the wait for the response's headers, as the SDK's timeout did; the body then streams for as
+ * long as the model writes. Aborting `signal` ends the call at once, wherever it is.
  */
 export class ModelHttpClient {
-  readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
 
   constructor(
     secure: boolean,
     readonly timeoutMs: number,
   ) {
-    this.#agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
     this.#request = secure ? httpsRequest : httpRequest;
   }
 
@@ -36,7 +35,6 @@ export class ModelHttpClient {
     return new Promise((resolve, reject) => {
       const request = this.#request(url, {
         method: 'POST',
-        agent: this.#agent,
         headers: { ...headers, accept: 'application/json', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
       });
       let response: IncomingMessage | undefined;

@@ -2,7 +2,7 @@
  * CPU per streamed chat completion on the client side: the openai SDK path Stepwise called
  * models through until issue 14 (`chat.completions.create(...).asResponse()`, then
  * `Stream.fromSSEResponse`) against its own client (OpenAICompatibleModel: node:http and
- * eventsource-parser), in alternating blocks of the same run, against the scripted model in another process.
+ * eventsource-parser), in the same run, against the scripted model in another process.
  * Usage: npm run bench:model-client [-- CALLS [PIECES]]
  */
 import { spawn } from 'node:child_process';

@@ -1,8 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type OpenAI from 'openai';
-import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import OpenAI, { APIConnectionError, APIError, APIUserAbortError, AzureOpenAI } from 'openai';
 import type { AzureProviderConfig, OpenAIProviderConfig, RetryConfig, StepwiseConfig } from '../config.js';
-import { openAIClient } from './openai-compatible.js';
 
 /** Turns texts into vectors, one per text, in the order given. */
 export interface Embedder {
@@ -17,6 +15,14 @@ function isRetryable(error: unknown): boolean {
   if (error instanceof APIConnectionError) return true;
   if (error instanceof APIError) return error.status === undefined || error.status === 408 || error.status === 429 || error.status >= 500;
   return false;
+}
+
+/** A client of an OpenAI-compatible server, or of Azure OpenAI (deployment paths, `api-key` header). */
+function openAIClient(provider: OpenAIProviderConfig | AzureProviderConfig, timeoutMs: number): OpenAI {
+  // Retries are ours, so that they wait as chat calls do.
+  const options = { apiKey: provider.apiKey, maxRetries: 0, timeout: timeoutMs };
+  if (provider.type === 'azure') return new AzureOpenAI({ ...options, endpoint: provider.endpoint, apiVersion: provider.apiVersion });
+  return new OpenAI({ ...options, baseURL: provider.baseURL });
 }
 
 /** `/embeddings` of any OpenAI-compatible server (or Azure deployment), with the same backoff as chat calls (retry.ts). */

@@ -1,7 +1,7 @@
 import type { ProviderConfig, StepwiseConfig } from '../config.js';
 import { AnthropicModel } from './anthropic.js';
 import type { ChatModel } from './chat-model.js';
-import { OpenAICompatibleModel, openAIClient } from './openai-compatible.js';
+import { OpenAICompatibleModel } from './openai-compatible.js';
 import { RetryingModel } from './retry.js';
 
 /** What a model can take, from the config's capability fields or, for reasoning, its name. */
@@ -28,7 +28,7 @@ function isReasoningModelName(name: string): boolean {
 
 function chatModelFor(provider: ProviderConfig, timeoutMs: number): ChatModel {
   if (provider.type === 'anthropic') return new AnthropicModel(provider, timeoutMs);
-  return new OpenAICompatibleModel(openAIClient(provider, timeoutMs));
+  return new OpenAICompatibleModel(provider, timeoutMs);
 }
 
 /** Maps the `model` of an assistant or run to a provider, as the config file says; else the default provider. */

@@ -37,13 +37,17 @@ function memoryKb(pids: number[], field: 'Pss' | 'Rss'): number {
 }
 
 const cgroups = Cgroups.detect();
-const coldStarts: number[] = [];
-for (let i = 0; i < STARTS; i++) {
-  const [sandbox, ms] = await timed(() => PythonSandbox.start({ timeoutMs: 30_000, limits, cgroups, preload: PRELOAD }));
-  coldStarts.push(ms);
-  await sandbox.close();
+async function coldStarts(preload: string[]): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    const [sandbox, ms] = await timed(() => PythonSandbox.start({ timeoutMs: 30_000, limits, cgroups, preload }));
+    samples.push(ms);
+    await sandbox.close();
+  }
+  return samples;
 }
-console.log(summary('cold start (jail + imports)', coldStarts));
+console.log(summary('cold start, no imports', await coldStarts([])));
+console.log(summary('cold start, numpy+pandas+pyplot', await coldStarts(PRELOAD)));
 
 const interpreters = new Interpreters({ timeoutMs: 30_000, limits, warmPoolSize: 1 });
 interpreters.warmUp();

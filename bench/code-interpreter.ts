@@ -16,6 +16,7 @@ const STARTS = 5;
 const IDLE_SESSIONS = 5;
 const limits = { memoryMb: 1024, dataMb: 512, cpuSeconds: 3600, processes: 128, openFiles: 1024 };
 const PRELOAD = ['numpy', 'pandas', 'matplotlib.pyplot'];
+const BWRAP = '/usr/bin/bwrap';
 
 function percentile(sortedMs: number[], fraction: number): number {
   return sortedMs[Math.min(sortedMs.length - 1, Math.ceil(fraction * sortedMs.length) - 1)] ?? Number.NaN;
@@ -40,7 +41,7 @@ const cgroups = Cgroups.detect();
 async function coldStarts(preload: string[]): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < STARTS; i++) {
-    const [sandbox, ms] = await timed(() => PythonSandbox.start({ timeoutMs: 30_000, limits, cgroups, preload }));
+    const [sandbox, ms] = await timed(() => PythonSandbox.start({ bwrap: BWRAP, timeoutMs: 30_000, limits, cgroups, preload }));
     samples.push(ms);
     await sandbox.close();
   }
@@ -49,7 +50,7 @@ async function coldStarts(preload: string[]): Promise<number[]> {
 console.log(summary('cold start, no imports', await coldStarts([])));
 console.log(summary('cold start, numpy+pandas+pyplot', await coldStarts(PRELOAD)));
 
-const interpreters = new Interpreters({ timeoutMs: 30_000, limits, warmPoolSize: 1 });
+const interpreters = new Interpreters({ bwrap: BWRAP, timeoutMs: 30_000, limits, warmPoolSize: 1 });
 interpreters.warmUp();
 await (await interpreters.acquire()).close();
 const warmStarts: number[] = [];
@@ -73,7 +74,7 @@ for (let i = 0; i < callCount; i++) calls.push((await timed(() => sandbox.run('p
 console.log(summary('call: pass', calls));
 await sandbox.close();
 
-const idle = await Promise.all(Array.from({ length: IDLE_SESSIONS }, () => PythonSandbox.start({ timeoutMs: 30_000, limits, cgroups, preload: PRELOAD })));
+const idle = await Promise.all(Array.from({ length: IDLE_SESSIONS }, () => PythonSandbox.start({ bwrap: BWRAP, timeoutMs: 30_000, limits, cgroups, preload: PRELOAD })));
 for (const session of idle) await session.run('import numpy as np\nx = np.arange(10)');
 const pids = idle.flatMap((session) => session.processes());
 console.log(`idle session memory                  PSS ${(memoryKb(pids, 'Pss') / IDLE_SESSIONS / 1024).toFixed(1)} MB   RSS ${(memoryKb(pids, 'Rss') / IDLE_SESSIONS / 1024).toFixed(1)} MB   (mean of ${IDLE_SESSIONS}, ${pids.length / IDLE_SESSIONS} processes each)`);

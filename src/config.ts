@@ -54,6 +54,8 @@ export interface StepwiseConfig {
   codeMaxSessions: number;
   /** code_interpreter: interpreters kept started ahead, with numpy, pandas and matplotlib imported. */
   codeWarmPool: number;
+  /** code_interpreter: the bubblewrap executable that jails each session. */
+  codeBwrapPath: string;
   /** Largest file accepted by POST /files (and the most an upload may declare). */
   maxFileBytes: number;
   /** Total bytes of a project's files, and their number; 0: no limit. */
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
     codeIdleSeconds: intFrom(env, 'STEPWISE_CODE_IDLE_SECONDS', 3600),
     codeMaxSessions: intFrom(env, 'STEPWISE_CODE_MAX_SESSIONS', 16),
     codeWarmPool: intFrom(env, 'STEPWISE_CODE_WARM_POOL', 2),
+    codeBwrapPath: env.STEPWISE_CODE_BWRAP || '/usr/bin/bwrap',
     maxFileBytes: intFrom(env, 'STEPWISE_MAX_FILE_BYTES', 512 * 1024 * 1024),
     maxProjectStorageBytes: intFrom(env, 'STEPWISE_MAX_PROJECT_STORAGE_BYTES', 0),
     maxProjectFiles: intFrom(env, 'STEPWISE_MAX_PROJECT_FILES', 0),

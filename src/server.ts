@@ -80,6 +80,7 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const fileSearch = new FileSearchIndex(db, createEmbedder(config));
   const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
   const interpreters = new Interpreters({
+    bwrap: config.codeBwrapPath,
     timeoutMs: config.codeTimeoutMs,
     limits: { memoryMb: config.codeMemoryLimitMb, dataMb: config.codeDataLimitMb, cpuSeconds: CODE_CPU_SECONDS, processes: CODE_PROCESSES, openFiles: CODE_OPEN_FILES },
     warmPoolSize: config.codeWarmPool,

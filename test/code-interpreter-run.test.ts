@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { toFile } from 'openai';
 import { assertMatchesSpec, type Harness, ManualClock, startHarness } from './support/harness.js';
@@ -196,4 +197,26 @@ test("an idle session is closed after its idle time, and the thread's next call 
   await h.client.beta.threads.messages.create(thread.id, { role: 'user', content: 'And now?' });
   const { logs } = await runCode(thread.id, ["print('remembered' in globals())"]);
   assert.equal(logs[0], "[A new Python session was started because this thread's previous one was closed after 60 minutes without use: variables and files made before are gone; attached files are in /mnt/data again.]\nFalse\n");
+});
+
+test('without the jail, a code_interpreter call gets a tool output saying how to install it, and nothing runs', async () => {
+  const jailless = await startHarness({ env: { STEPWISE_CODE_BWRAP: join(h.dataDir, 'no-bwrap-here'), STEPWISE_CODE_WARM_POOL: '1' } });
+  try {
+    const assistant = await jailless.client.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'code_interpreter' }] });
+    const thread = await jailless.client.beta.threads.create({ messages: [{ role: 'user', content: 'Compute.' }] });
+    jailless.model.script({ toolCalls: [code("open('/tmp/ran', 'w')\nprint(6 * 7)")] }, { text: 'The sandbox is not installed.' });
+    const run = await jailless.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 20 });
+    assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+    const steps = (await jailless.client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' })).data;
+    const call = steps[0]?.step_details.type === 'tool_calls' ? steps[0].step_details.tool_calls[0] : undefined;
+    const outputs = call?.type === 'code_interpreter' ? call.code_interpreter.outputs : [];
+    assert.equal(outputs.length, 1);
+    const logs = outputs[0]?.type === 'logs' ? outputs[0].logs : '';
+    assert.match(logs, /^code_interpreter is unavailable: the Python sandbox .* does not work on this host/);
+    assert.match(logs, /Nothing runs outside the sandbox; to install it on Debian or Ubuntu: sudo apt-get install --no-install-recommends bubblewrap python3 /);
+    assert.doesNotMatch(logs, /42/);
+    assert.equal(steps.length, 2, 'the model read the output and answered');
+  } finally {
+    await jailless.close();
+  }
 });

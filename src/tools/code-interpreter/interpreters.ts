@@ -3,8 +3,8 @@
  * it offers), then a small pool of interpreters started ahead with the heavy imports done.
  */
 import { Cgroups } from './cgroups.js';
-import { BWRAP, type JailLimits, jailHostUser, PYTHON } from './jail.js';
-import { PythonSandbox, type SandboxOptions } from './sandbox.js';
+import { type JailLimits, jailHostUser, PYTHON } from './jail.js';
+import { cgroupLimits, PythonSandbox, type SandboxOptions } from './sandbox.js';
 
 /** The Debian packages of the jail and its data stack; the README gives the same command. */
 export const INSTALL_COMMAND =
@@ -42,6 +42,7 @@ print(json.dumps({'python': platform.python_version(), 'libraries': found}))
 `;
 
 export interface InterpreterOptions {
+  bwrap: string;
   timeoutMs: number;
   limits: JailLimits;
   warmPoolSize: number;
@@ -60,7 +61,7 @@ export class Interpreters {
   constructor(readonly options: InterpreterOptions) {}
 
   #sandboxOptions(preload: string[]): SandboxOptions {
-    return { timeoutMs: this.options.timeoutMs, limits: this.options.limits, cgroups: this.#cgroups, preload };
+    return { bwrap: this.options.bwrap, timeoutMs: this.options.timeoutMs, limits: this.options.limits, cgroups: this.#cgroups, preload };
   }
 
   /** Whether the jail works on this host, and what it offers; checked once. */
@@ -83,7 +84,7 @@ export class Interpreters {
       return {
         available: false,
         summary:
-          `code_interpreter is unavailable: the Python sandbox (bubblewrap ${BWRAP} running ${PYTHON}) does not work on this host ` +
+          `code_interpreter is unavailable: the Python sandbox (bubblewrap ${this.options.bwrap} running ${PYTHON}) does not work on this host ` +
           `(${(error as Error).message.trim()}). Nothing runs outside the sandbox; to install it on Debian or Ubuntu: ${INSTALL_COMMAND}`,
       };
     }
@@ -91,6 +92,8 @@ export class Interpreters {
     const present = Object.entries(report.libraries).flatMap(([name, version]) => (version ? [`${name} ${version}`] : []));
     const missing = Object.entries(report.libraries).flatMap(([name, version]) => (version ? [] : [name]));
     const controllers = this.#cgroups.controllers;
+    const cgroup = cgroupLimits(limits);
+    const inForce = controllers.map((controller) => (controller === 'memory' ? `memory ${cgroup.memoryBytes / 2 ** 20} MB` : `pids ${cgroup.processes}`));
     const host = jailHostUser() ? 'uid 65534 (nobody) on the host' : `the server's uid ${process.getuid?.()} on the host`;
     return {
       available: true,
@@ -98,7 +101,7 @@ export class Interpreters {
         `code_interpreter: Python ${report.python} in a bubblewrap jail (user, pid, network, ipc, uts and mount namespaces; uid 1000 inside, ${host}).`,
         `  libraries: ${present.join(', ') || 'none'}${missing.length ? `; missing: ${missing.join(', ')} (install: ${INSTALL_COMMAND})` : ''}`,
         `  rlimits: ${limits.memoryMb} MB address space, ${limits.cpuSeconds} CPU seconds, ${limits.dataMb} MB per file, ${limits.openFiles} open files, ${limits.processes} processes; /mnt/data ${limits.dataMb} MB`,
-        `  cgroup limits: ${controllers.length ? `${controllers.join(' and ')} (cgroup v1) in force per session` : 'none in force (needs root and cgroup v1 memory/pids hierarchies)'}`,
+        `  cgroup limits: ${inForce.length ? `${inForce.join(', ')} per session (cgroup v1)` : 'none in force (they need root and cgroup v1 memory and pids hierarchies)'}`,
         `  per call ${this.options.timeoutMs / 1000} s; warm pool of ${this.options.warmPoolSize} interpreters with ${PRELOAD.join(', ')} imported`,
       ].join('\n'),
     };

@@ -3,7 +3,6 @@
  * ipc, uts and mount namespaces, an unprivileged uid, only read-only system directories, private
  * size-capped tmpfs at /tmp and /mnt/data, and rlimits applied by prlimit before Python starts.
  */
-export const BWRAP = '/usr/bin/bwrap';
 export const PYTHON = '/usr/bin/python3';
 const PRLIMIT = '/usr/bin/prlimit';
 

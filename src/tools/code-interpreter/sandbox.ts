@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type { Cgroups, SessionCgroup } from './cgroups.js';
-import { BLOCK_FD, BWRAP, INFO_FD, type JailLimits, jailArgs, jailHostUser, PYTHON, TMP_MB } from './jail.js';
+import type { Cgroups, SessionCgroup, SessionLimits } from './cgroups.js';
+import { BLOCK_FD, INFO_FD, type JailLimits, jailArgs, jailHostUser, PYTHON, TMP_MB } from './jail.js';
 import { KERNEL_SOURCE } from './kernel.js';
 import { DATA_DIR, type KernelLimits, type KernelReply, type KernelRequest, type SandboxFile } from './protocol.js';
 import { processTree, signalTree } from './process-tree.js';
@@ -18,6 +18,8 @@ export type { SandboxFile } from './protocol.js';
 const MB = 1024 * 1024;
 
 export interface SandboxOptions {
+  /** The bubblewrap executable. */
+  bwrap: string;
   /** Wall-clock limit of one run() call. */
   timeoutMs: number;
   limits: JailLimits;
@@ -45,6 +47,11 @@ const INPUT_CHUNK_BYTES = 3 * MB;
 const MAX_STDERR_CHARS = 4000;
 
 let sessionCount = 0;
+
+/** A session's cgroup limits: /mnt/data and /tmp are tmpfs, whose pages count as its memory too. */
+export function cgroupLimits(limits: JailLimits): SessionLimits {
+  return { memoryBytes: (limits.memoryMb + limits.dataMb + TMP_MB) * MB, processes: limits.processes };
+}
 
 class SandboxExited extends Error {}
 
@@ -178,13 +185,9 @@ export class PythonSandbox {
 
   static async start(options: SandboxOptions): Promise<PythonSandbox> {
     const { limits, cgroups, preload } = options;
-    const cgroup = cgroups.create(`session-${process.pid}-${++sessionCount}`, {
-      // /mnt/data and /tmp are tmpfs: their pages are charged to the session's memory too.
-      memoryBytes: (limits.memoryMb + limits.dataMb + TMP_MB) * MB,
-      processes: limits.processes,
-    });
+    const cgroup = cgroups.create(`session-${process.pid}-${++sessionCount}`, cgroupLimits(limits));
     const command = [PYTHON, '-I', '-c', KERNEL_SOURCE, preload.join(','), JSON.stringify(KERNEL_LIMITS)];
-    const child = spawn(BWRAP, jailArgs(limits, command), {
+    const child = spawn(options.bwrap, jailArgs(limits, command), {
       stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
       env: {},
       cwd: '/',

@@ -88,6 +88,8 @@ attempt('read marker', lambda: open(${JSON.stringify(marker)}).read())
 attempt('write marker', lambda: open(${JSON.stringify(marker)}, 'w').write('pwned'))
 attempt('write data dir', lambda: open(${JSON.stringify(join(h.dataDir, 'pwned'))}, 'w').write('pwned'))
 attempt('write usr', lambda: open('/usr/pwned', 'w').write('pwned'))
+attempt('write root', lambda: open('/pwned', 'w').write('pwned'))
+attempt('write dev', lambda: open('/dev/pwned', 'w').write('pwned'))
 attempt('host command', lambda: subprocess.run(['/bin/sh', '-c', 'echo pwned > ${join(hostDir, 'from-shell')}; cat ${marker}'], capture_output=True).returncode)
 attempt('new user namespace', lambda: subprocess.run(['unshare', '--user', '--map-root-user', 'true'], capture_output=True).returncode)
 attempt('mount', lambda: subprocess.run(['mount', '-t', 'tmpfs', 'none', '/mnt'], capture_output=True).returncode)
@@ -105,7 +107,8 @@ attempt('uid', lambda: (os.getuid(), os.geteuid(), [line for line in open('/proc
   for (const name of ['read database', 'list data dir', 'read marker', 'write marker', 'write data dir']) {
     assert.deepEqual(results[name], ['failed', 'FileNotFoundError'], name);
   }
-  assert.deepEqual(results['write usr'], ['failed', 'OSError']);
+  // Only /tmp, /dev/shm and /mnt/data are writable, each a size-capped tmpfs.
+  for (const name of ['write usr', 'write root', 'write dev']) assert.deepEqual(results[name], ['failed', 'OSError'], name);
   assert.notEqual(results['host command']?.[1], '0', 'the shell cannot write to the host');
   assert.notEqual(results['new user namespace']?.[1], '0');
   assert.notEqual(results.mount?.[1], '0');

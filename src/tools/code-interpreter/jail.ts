@@ -26,6 +26,7 @@ export interface JailLimits {
   openFiles: number;
 }
 
+/** Size of each of the jail's scratch tmpfs, /tmp and /dev/shm. */
 export const TMP_MB = 64;
 
 /** The fds bwrap gets besides stdio: it reports its child's pid on one, and waits on the other. */
@@ -48,12 +49,17 @@ export function jailArgs(limits: JailLimits, command: string[]): string[] {
     '--uid', String(JAIL_ID), '--gid', String(JAIL_ID), '--hostname', 'sandbox',
     '--die-with-parent', '--new-session', '--clearenv',
     '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', '/tmp', '--setenv', 'LANG', 'C.UTF-8', '--setenv', 'MPLBACKEND', 'Agg',
+    // glibc reserves 64 MiB of address space per thread's malloc arena, which the address-space limit would count.
+    '--setenv', 'MALLOC_ARENA_MAX', '2',
     '--ro-bind', '/usr', '/usr',
     '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
     ...etc,
     '--proc', '/proc', '--dev', '/dev',
     '--size', String(TMP_MB * MB), '--tmpfs', '/tmp',
+    '--size', String(TMP_MB * MB), '--tmpfs', '/dev/shm',
     '--size', String(limits.dataMb * MB), '--tmpfs', '/mnt/data',
+    // bubblewrap's own tmpfs at / and /dev are as large as half the host's memory: read-only, once set up.
+    '--remount-ro', '/dev', '--remount-ro', '/',
     '--chdir', '/mnt/data',
     '--info-fd', String(INFO_FD), '--block-fd', String(BLOCK_FD),
     PRLIMIT, ...rlimits, '--', ...command,

@@ -48,9 +48,9 @@ const MAX_STDERR_CHARS = 4000;
 
 let sessionCount = 0;
 
-/** A session's cgroup limits: /mnt/data and /tmp are tmpfs, whose pages count as its memory too. */
+/** A session's cgroup limits: /mnt/data, /tmp and /dev/shm are tmpfs, whose pages count as its memory too. */
 export function cgroupLimits(limits: JailLimits): SessionLimits {
-  return { memoryBytes: (limits.memoryMb + limits.dataMb + TMP_MB) * MB, processes: limits.processes };
+  return { memoryBytes: (limits.memoryMb + limits.dataMb + 2 * TMP_MB) * MB, processes: limits.processes };
 }
 
 class SandboxExited extends Error {}
@@ -93,6 +93,11 @@ class ReplyReader {
       this.#waiter.resolve(reply);
       this.#waiter = undefined;
     } else this.#replies.push(reply);
+  }
+
+  /** Drops replies nobody asked for: code in the jail can write to the kernel's channel too. */
+  discardQueued(): void {
+    this.#replies.length = 0;
   }
 
   next(): Promise<unknown> {
@@ -248,6 +253,7 @@ export class PythonSandbox {
     }, this.options.timeoutMs);
     try {
       for (const file of files) await this.#sendFile(file);
+      this.#replies.discardQueued();
       await this.#send({ op: 'run', code });
       const result = checkedResult(await this.#replies.next());
       if (!result) {

@@ -9,7 +9,7 @@ let assistantId: string;
 const clock = new ManualClock();
 
 before(async () => {
-  h = await startHarness({ clock, env: { STEPWISE_CODE_TIMEOUT_MS: '5000', STEPWISE_CODE_WARM_POOL: '2' } });
+  h = await startHarness({ clock, env: { STEPWISE_CODE_TIMEOUT_MS: '5000', STEPWISE_CODE_WARM_POOL: '2', STEPWISE_CODE_MAX_SESSIONS: '3' } });
   assistantId = (await h.client.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'code_interpreter' }] })).id;
 });
 after(() => h.close());
@@ -197,6 +197,21 @@ test("an idle session is closed after its idle time, and the thread's next call 
   await h.client.beta.threads.messages.create(thread.id, { role: 'user', content: 'And now?' });
   const { logs } = await runCode(thread.id, ["print('remembered' in globals())"]);
   assert.equal(logs[0], "[A new Python session was started because this thread's previous one was closed after 60 minutes without use: variables and files made before are gone; attached files are in /mnt/data again.]\nFalse\n");
+});
+
+test('past the most live sessions, the least recently used one is closed first', async () => {
+  const threads = await Promise.all([1, 2, 3].map((n) => h.client.beta.threads.create({ messages: [{ role: 'user', content: `Thread ${n}.` }] })));
+  for (const thread of threads) await runCode(thread.id, [`mine = '${thread.id}'`]);
+  // Thread 0 is used again, so thread 1 is now the least recently used; a fourth thread pushes it out.
+  await h.client.beta.threads.messages.create(threads[0]!.id, { role: 'user', content: 'Again.' });
+  await runCode(threads[0]!.id, ['pass']);
+  await runCode((await h.client.beta.threads.create({ messages: [{ role: 'user', content: 'Thread 4.' }] })).id, ['pass']);
+  const again = async (index: number) => {
+    await h.client.beta.threads.messages.create(threads[index]!.id, { role: 'user', content: 'Still there?' });
+    return (await runCode(threads[index]!.id, ["print(globals().get('mine'))"])).logs[0];
+  };
+  assert.equal(await again(0), `${threads[0]!.id}\n`);
+  assert.equal(await again(1), `[A new Python session was started because this thread's previous one was closed to make room for newer sessions on this server: variables and files made before are gone; attached files are in /mnt/data again.]\nNone\n`);
 });
 
 test('without the jail, a code_interpreter call gets a tool output saying how to install it, and nothing runs', async () => {

@@ -30,7 +30,6 @@ async function main(argv: string[]): Promise<void> {
       const stop = () => void stepwise.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      console.log(await stepwise.codeInterpreterStatus());
       if (role === 'worker') {
         console.log('Stepwise is executing runs and ingestion as a worker');
         console.log(await stepwise.codeInterpreterStatus());

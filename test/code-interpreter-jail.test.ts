@@ -3,7 +3,7 @@
  * would: every escape must fail and leave the server answering; limits must hold.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +26,10 @@ before(async () => {
   otherProject = await clientWith('proj_victim');
   assistantId = (await client.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'code_interpreter' }] })).id;
 });
-after(() => h.close());
+after(async () => {
+  await h.close();
+  rmSync(hostDir, { recursive: true, force: true });
+});
 
 const code = (source: string) => ({ name: 'code_interpreter', arguments: JSON.stringify({ code: source }) });
 
@@ -185,17 +188,32 @@ test('allocating past the memory limit and writing 3 GiB into /mnt/data end with
   await assertServerAnswers(thread);
 });
 
-/** The state letters of the processes of each jail that this test process started. */
-function jailProcessStates(): string[][] {
-  const childrenOf = (pid: number): number[] =>
-    readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
-  return childrenOf(process.pid)
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/** The processes of each jail that process `parent` started (below its bubblewrap children). */
+function jailProcesses(parent: number): number[][] {
+  return childrenOf(parent)
     .filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'bwrap')
     .map((bwrap) => {
       const tree = childrenOf(bwrap);
       for (let at = 0; at < tree.length; at++) tree.push(...childrenOf(tree[at]!));
-      return tree.map((pid) => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!);
+      return tree;
     });
+}
+
+/** The process's state letter; empty once it has exited. */
+function stateOf(pid: number): string {
+  try {
+    return /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
+  } catch {
+    return '';
+  }
 }
 
 test('threads and processes a cell leaves behind are stopped between calls and use no CPU', async () => {
@@ -217,7 +235,7 @@ test('threads and processes a cell leaves behind are stopped between calls and u
     ].join('\n'),
   );
   // This session's jail is the one with a third process (its init, the kernel, the forked child).
-  const states = jailProcessStates().filter((tree) => tree.length >= 3);
+  const states = jailProcesses(process.pid).filter((tree) => tree.length >= 3).map((tree) => tree.map(stateOf));
   assert.ok(states.length >= 1, 'found the jail with the forked child');
   assert.deepEqual([...new Set(states.flat())], ['T'], `every process of the jail is stopped: ${JSON.stringify(states)}`);
   await sleep(1500);

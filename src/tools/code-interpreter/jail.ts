@@ -5,6 +5,7 @@
  */
 export const PYTHON = '/usr/bin/python3';
 const PRLIMIT = '/usr/bin/prlimit';
+const SETPRIV = '/usr/bin/setpriv';
 
 /** Host uid and gid the jail runs as when the server is root: RLIMIT_NPROC does not bind root. */
 const NOBODY = 65534;
@@ -33,7 +34,16 @@ export const TMP_MB = 64;
 export const INFO_FD = 3;
 export const BLOCK_FD = 4;
 
-export function jailArgs(limits: JailLimits, command: string[]): string[] {
+/**
+ * The program and arguments that start `command` in a jail. setpriv makes bubblewrap die with the
+ * server (SIGKILL included), and bubblewrap's --die-with-parent takes the jail with it: a session
+ * stopped between calls would otherwise never notice that the server is gone.
+ */
+export function jailCommand(bwrap: string, limits: JailLimits, command: string[]): [string, string[]] {
+  return [SETPRIV, ['--pdeathsig', 'KILL', '--', bwrap, ...jailArgs(limits, command)]];
+}
+
+function jailArgs(limits: JailLimits, command: string[]): string[] {
   const etc = ETC_FILES.flatMap((path) => ['--ro-bind-try', path, path]);
   const rlimits = [
     `--as=${limits.memoryMb * MB}`,

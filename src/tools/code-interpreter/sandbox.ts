@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Cgroups, SessionCgroup, SessionLimits } from './cgroups.js';
-import { BLOCK_FD, INFO_FD, type JailLimits, jailArgs, jailHostUser, PYTHON, TMP_MB } from './jail.js';
+import { BLOCK_FD, INFO_FD, type JailLimits, jailCommand, jailHostUser, PYTHON, TMP_MB } from './jail.js';
 import { KERNEL_SOURCE } from './kernel.js';
 import { DATA_DIR, type KernelLimits, type KernelReply, type KernelRequest, type SandboxFile } from './protocol.js';
 import { processTree, signalTree } from './process-tree.js';
@@ -192,7 +192,7 @@ export class PythonSandbox {
     const { limits, cgroups, preload } = options;
     const cgroup = cgroups.create(`session-${process.pid}-${++sessionCount}`, cgroupLimits(limits));
     const command = [PYTHON, '-I', '-c', KERNEL_SOURCE, preload.join(','), JSON.stringify(KERNEL_LIMITS)];
-    const child = spawn(options.bwrap, jailArgs(limits, command), {
+    const child = spawn(...jailCommand(options.bwrap, limits, command), {
       stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
       env: {},
       cwd: '/',

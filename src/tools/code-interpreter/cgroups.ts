@@ -3,7 +3,7 @@
  * and this process may create groups in them (as root). cgroup v2 hosts without delegation, and
  * unprivileged servers, go without: the rlimits still apply.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 type Controller = 'memory' | 'pids';
@@ -28,10 +28,25 @@ function ownGroupDir(controller: Controller): string | undefined {
   return relative === undefined ? undefined : `${mountPoint}${relative === '/' ? '' : relative}`;
 }
 
+/** Removes the empty groups left by servers that died without closing theirs (SIGKILL). */
+function removeDeadServersGroups(own: string): void {
+  for (const name of readdirSync(own)) {
+    const pid = /^stepwise-(\d+)$/.exec(name)?.[1];
+    if (!pid || existsSync(`/proc/${pid}`)) continue;
+    try {
+      for (const session of readdirSync(`${own}/${name}`, { withFileTypes: true })) if (session.isDirectory()) rmdirSync(`${own}/${name}/${session.name}`);
+      rmdirSync(`${own}/${name}`);
+    } catch {
+      // A group that still holds processes stays.
+    }
+  }
+}
+
 /** A parent group for this server's sessions under its own group, or undefined if not allowed. */
 function serverGroupDir(controller: Controller): string | undefined {
   const own = ownGroupDir(controller);
   if (!own) return undefined;
+  removeDeadServersGroups(own);
   const dir = `${own}/stepwise-${process.pid}`;
   try {
     mkdirSync(dir, { recursive: true });

@@ -42,12 +42,14 @@ async function main(argv: string[]): Promise<void> {
       process.once('SIGTERM', stop);
       if (role === 'worker') {
         console.log('Stepwise is executing runs and ingestion as a worker');
+        console.log(await stepwise.codeInterpreterStatus());
         return;
       }
       const auth = (await stepwise.authRequired()) ? 'auth is on: requests need an API key' : 'auth is off: no API keys exist; listening on loopback only';
       const store = config.databaseUrl ? `PostgreSQL, files in ${config.dataDir}` : config.dataDir;
       console.log(`Stepwise is serving the Assistants API at ${stepwise.url} (data: ${store}, role: ${role})\n${auth}`);
       console.log(existsSync(UI_DIR) ? `web console: ${stepwise.url.replace(/\/v1$/, '/ui/')}` : 'web console: not built (run `npm run build`)');
+      console.log(await stepwise.codeInterpreterStatus());
       return;
     }
     case 'migrate': {

@@ -74,9 +74,17 @@ export interface StepwiseConfig {
   bodyLimitBytes: number;
   pollAfterMs: number;
   sseKeepaliveMs: number;
-  /** code_interpreter: the most one call may run, and the sandbox's memory. */
+  /** code_interpreter: the most one call may run, and each session's memory and /mnt/data size. */
   codeTimeoutMs: number;
   codeMemoryLimitMb: number;
+  codeDataLimitMb: number;
+  /** code_interpreter: a thread's session closes after this long unused; live sessions per process. */
+  codeIdleSeconds: number;
+  codeMaxSessions: number;
+  /** code_interpreter: interpreters kept started ahead, with numpy, pandas and matplotlib imported. */
+  codeWarmPool: number;
+  /** code_interpreter: the bubblewrap executable that jails each session. */
+  codeBwrapPath: string;
   /** Largest file accepted by POST /files (and the most an upload may declare). */
   maxFileBytes: number;
   /** Total bytes of a project's files, and their number; 0: no limit. */
@@ -191,7 +199,12 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
     pollAfterMs: intFrom(env, 'STEPWISE_POLL_AFTER_MS', 500),
     sseKeepaliveMs: intFrom(env, 'STEPWISE_SSE_KEEPALIVE_MS', 15_000),
     codeTimeoutMs: intFrom(env, 'STEPWISE_CODE_TIMEOUT_MS', 60_000),
-    codeMemoryLimitMb: intFrom(env, 'STEPWISE_CODE_MEMORY_MB', 512),
+    codeMemoryLimitMb: intFrom(env, 'STEPWISE_CODE_MEMORY_MB', 1024),
+    codeDataLimitMb: intFrom(env, 'STEPWISE_CODE_DATA_MB', 512),
+    codeIdleSeconds: intFrom(env, 'STEPWISE_CODE_IDLE_SECONDS', 3600),
+    codeMaxSessions: intFrom(env, 'STEPWISE_CODE_MAX_SESSIONS', 16),
+    codeWarmPool: intFrom(env, 'STEPWISE_CODE_WARM_POOL', 2),
+    codeBwrapPath: env.STEPWISE_CODE_BWRAP || '/usr/bin/bwrap',
     maxFileBytes: intFrom(env, 'STEPWISE_MAX_FILE_BYTES', 512 * 1024 * 1024),
     maxProjectStorageBytes: intFrom(env, 'STEPWISE_MAX_PROJECT_STORAGE_BYTES', 0),
     maxProjectFiles: intFrom(env, 'STEPWISE_MAX_PROJECT_FILES', 0),

@@ -23,7 +23,7 @@ import { migrateToLatest, openDatabase, openPostgresPool } from './store/databas
 import { Store } from './store/store.js';
 import { FileSearchIndex } from './tools/file-search/index.js';
 import { HostedTools } from './engine/hosted-tools.js';
-import { PythonSandbox } from './tools/code-interpreter/sandbox.js';
+import { Interpreters } from './tools/code-interpreter/interpreters.js';
 import { CodeSessions } from './tools/code-interpreter/sessions.js';
 
 export interface StepwiseOptions {
@@ -42,11 +42,15 @@ export interface Stepwise {
   authRequired(): Promise<boolean>;
   /** Runs one expiry sweep (runs, files, uploads) now; it also runs on a timer. */
   sweepExpired(): Promise<void>;
+  /** What the code_interpreter sandbox can do on this host, for the start-up log. */
+  codeInterpreterStatus(): Promise<string>;
   close(): Promise<void>;
 }
 
-/** A run's Python session outlives pauses for tool outputs, but not this long unused. */
-const CODE_SESSION_IDLE_MS = 10 * 60_000;
+/** Each process of a jailed Python session may use this much CPU over its life; a call's own limit is its wall-clock time. */
+const CODE_CPU_SECONDS = 3600;
+const CODE_PROCESSES = 128;
+const CODE_OPEN_FILES = 1024;
 
 /**
  * Opens the store, recovers runs left by a previous process, and serves the API. On PostgreSQL a
@@ -75,10 +79,20 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const bus = channels ? await PgEventBus.start(channels, serves) : new EventBus();
   const fileSearch = new FileSearchIndex(db, createEmbedder(config));
   const blobs = new LocalBlobStore(join(config.dataDir, 'blobs'));
-  const codeSessions = new CodeSessions(
-    () => PythonSandbox.start({ timeoutMs: config.codeTimeoutMs, memoryLimitMb: config.codeMemoryLimitMb }),
-    CODE_SESSION_IDLE_MS,
-  );
+  const interpreters = new Interpreters({
+    bwrap: config.codeBwrapPath,
+    timeoutMs: config.codeTimeoutMs,
+    limits: { memoryMb: config.codeMemoryLimitMb, dataMb: config.codeDataLimitMb, cpuSeconds: CODE_CPU_SECONDS, processes: CODE_PROCESSES, openFiles: CODE_OPEN_FILES },
+    warmPoolSize: config.codeWarmPool,
+  });
+  const codeSessions = new CodeSessions(interpreters, {
+    clock,
+    idleMs: config.codeIdleSeconds * 1000,
+    maxSessions: config.codeMaxSessions,
+    threadExists: async (projectId, threadId) => (await store.threads.get(projectId, threadId)) !== undefined,
+  });
+  // Only processes that execute runs start interpreters; the pool warms while the server starts.
+  if (role !== 'api' && config.codeWarmPool > 0) interpreters.warmUp();
   const hostedTools = new HostedTools({
     store,
     blobs,
@@ -111,9 +125,11 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
     apiKeys,
     authRequired: () => auth.required(),
     sweepExpired: () => sweepExpired(ctx),
+    codeInterpreterStatus: async () => (role === 'api' ? 'code_interpreter runs on the worker processes' : (await interpreters.status()).summary),
     async close() {
       await runtime.close();
       await codeSessions.closeAll();
+      await interpreters.close();
       await fileSearch.close();
       await app.close();
       await channels?.close();

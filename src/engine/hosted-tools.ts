@@ -4,6 +4,7 @@ import { fileBlobKey } from '../services/files.js';
 import type { Assistant, Message, OpenAIFile, Run, RunStep, Thread } from '../spec/wire.js';
 import type { Store } from '../store/store.js';
 import { DATA_DIR, type SandboxFile } from '../tools/code-interpreter/protocol.js';
+import { SandboxUnavailable } from '../tools/code-interpreter/interpreters.js';
 import type { CodeSession, CodeSessions } from '../tools/code-interpreter/sessions.js';
 import {
   CODE_INTERPRETER_TOOL_NAME,
@@ -120,12 +121,21 @@ export class HostedTools {
   }
 
   async #runCode(ctx: RunContext, call: StreamedToolCall, messages: Message[]): Promise<StepToolCall> {
-    const session = await this.deps.codeSessions.get(ctx.run.id);
     const code = codeOf(call.arguments);
-    const result = await session.sandbox.run(code, await this.#newInputs(ctx, session, messages));
-    // A timeout or a crash took the interpreter with it: the next call starts clean and needs the inputs again.
-    if (result.restarted) session.writtenInputs.clear();
+    let session: CodeSession;
+    try {
+      session = await this.deps.codeSessions.get({ projectId: ctx.projectId, threadId: ctx.run.thread_id, runId: ctx.run.id });
+    } catch (error) {
+      if (!(error instanceof SandboxUnavailable)) throw error;
+      return { id: call.id, type: 'code_interpreter', code_interpreter: { input: code, outputs: [{ type: 'logs', logs: error.message }] } };
+    }
+    const result = await session.run(code, await this.#newInputs(ctx, session, messages));
     const outputs: CodeOutput[] = [];
+    for (const [index, png] of result.images.entries()) {
+      const saved = await this.deps.saveOutputFile(ctx.projectId, `figure-${index + 1}.png`, png);
+      outputs.push({ type: 'image', image: { file_id: saved.id } });
+      session.unshownImages.push(saved.id);
+    }
     for (const file of result.files) {
       const saved = await this.deps.saveOutputFile(ctx.projectId, basename(file.path), file.bytes);
       session.outputFiles.set(file.path, saved.id);
@@ -152,7 +162,7 @@ export class HostedTools {
   /** What the answer carries: citations of searched passages, links to and images of files the code made. */
   async answerExtras(run: Run, steps: RunStep[]): Promise<AnswerExtras> {
     const searches = fileSearchResultsOf(steps);
-    const session = await this.deps.codeSessions.existing(run.id);
+    const session = await this.deps.codeSessions.existing(run.thread_id);
     const outputFiles = session?.outputFiles ?? new Map<string, string>();
     // Text is held back only for annotations this run can make, so that other answers stream unhindered.
     const openStarts = [...(searches.length > 0 ? [openMarkerStart] : []), ...(outputFiles.size > 0 ? [openSandboxLinkStart] : [])];
@@ -164,9 +174,5 @@ export class HostedTools {
       },
       takeImageFileIds: () => session?.unshownImages.splice(0) ?? [],
     };
-  }
-
-  closeRun(runId: string): Promise<void> {
-    return this.deps.codeSessions.close(runId);
   }
 }

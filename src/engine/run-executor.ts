@@ -12,7 +12,6 @@ import { buildPrompt, PromptTooLongError } from './prompt.js';
 import { addUsage, RunRecorder, ZERO_USAGE } from './recorder.js';
 import { countMessageTokens, countTokens } from './tokens.js';
 import { recordTextMessage, TurnOutput } from './turn-output.js';
-import { isTerminal } from '../services/run-status.js';
 
 export type StopReason = 'cancelled' | 'expired' | 'deleted' | 'shutdown';
 
@@ -64,9 +63,6 @@ export class RunExecutor {
       if (signal.aborted) await this.#stopped(recorder, signal.reason as StopReason);
       else await this.#fail(recorder, error);
     }
-    // A run's Python session ends with the run; a paused run keeps it for when its outputs arrive.
-    const final = isTerminal(recorder.run.status) ? recorder.run : await recorder.reload();
-    if (!final || isTerminal(final.status)) await this.deps.hostedTools.closeRun(runId);
   }
 
   /** Someone else changed the run's status first; only a pending cancel is ours to complete. */

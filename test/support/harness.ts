@@ -54,6 +54,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     OPENAI_API_KEY: 'test-key',
     STEPWISE_MODEL_RETRY_DELAY_MS: '10',
     STEPWISE_POLL_AFTER_MS: '20',
+    // Pre-started Python interpreters cost CPU; the code_interpreter tests ask for them.
+    STEPWISE_CODE_WARM_POOL: '0',
     ...options.env,
   };
   const start = () => startStepwise({ config: loadConfig(env), ...(options.clock && { clock: options.clock }) });

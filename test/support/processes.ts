@@ -25,7 +25,7 @@ export interface StepwiseProcess {
 export async function spawnStepwise(env: Record<string, string>, role?: 'api' | 'worker' | 'all', nodeOptions: string[] = []): Promise<StepwiseProcess> {
   const port = role === 'worker' ? 0 : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', ...nodeOptions, 'src/cli.ts', 'serve', ...(role ? ['--role', role] : [])], {
-    env: { ...process.env, PORT: String(port), STEPWISE_LOG: 'off', ...env },
+    env: { ...process.env, PORT: String(port), STEPWISE_LOG: 'off', STEPWISE_CODE_WARM_POOL: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];

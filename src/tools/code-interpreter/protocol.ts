@@ -1,4 +1,6 @@
-/** Messages between PythonSandbox (host) and sandbox-worker (worker thread). */
+/** The line-delimited JSON spoken between PythonSandbox (host) and the kernel (kernel.ts) in the jail. */
+
+export const DATA_DIR = '/mnt/data';
 
 export interface SandboxFile {
   /** Absolute path under /mnt/data. */
@@ -6,24 +8,20 @@ export interface SandboxFile {
   bytes: Uint8Array;
 }
 
-export interface RunCellRequest {
-  type: 'run';
-  id: number;
-  code: string;
-  files: SandboxFile[];
-}
+export type KernelRequest =
+  /** Writes (or appends) one chunk of an input file; problems show up in the next result's logs. */
+  | { op: 'write'; path: string; data: string; append: boolean }
+  | { op: 'run'; code: string };
 
-export type WorkerMessage =
+export type KernelReply =
   | { type: 'ready' }
-  | { type: 'startup-failed'; message: string }
-  /** `fatal`: the interpreter is unusable after this cell and the worker must be replaced. */
-  | { type: 'result'; id: number; logs: string; error: boolean; files: SandboxFile[]; fatal: boolean };
+  | { type: 'result'; logs: string; error: boolean; images: string[]; files: { path: string; data: string }[] };
 
-export interface WorkerData {
-  /** Ceiling for the WebAssembly heap, in bytes. */
-  wasmHeapLimitBytes: number;
-  /** Most characters of logs one cell returns. */
-  maxLogChars: number;
+/** What one cell may send back, enforced by the kernel and checked again by the host. */
+export interface KernelLimits {
+  maxLogBytes: number;
+  maxFiles: number;
+  /** Total bytes of /mnt/data files returned by one call. */
+  maxFileBytes: number;
+  maxImages: number;
 }
-
-export const DATA_DIR = '/mnt/data';

@@ -14,7 +14,8 @@ export const CODE_INTERPRETER_FUNCTION: ChatCompletionFunctionTool = {
   type: 'function',
   function: {
     name: CODE_INTERPRETER_TOOL_NAME,
-    description: 'Runs Python code in a sandbox and returns what it printed. Variables persist between calls in this run.',
+    description:
+      'Runs Python code in a sandbox, like a notebook cell, and returns what it printed and the value of its last expression. Variables and files persist between calls in this thread.',
     parameters: { type: 'object', properties: { code: { type: 'string', description: 'The Python code to run.' } }, required: ['code'] },
   },
 };
@@ -27,7 +28,8 @@ export function hasCodeInterpreter(run: Run): boolean {
 export function codeInterpreterInstructions(files: { id: string; filename: string }[]): string {
   const listing = files.length === 0 ? 'No files are attached.' : `Attached files: ${files.map((file) => `${DATA_DIR}/${file.id} (uploaded as ${file.filename})`).join(', ')}.`;
   return [
-    `The code_interpreter tool runs Python (standard library only, no network) with files in ${DATA_DIR}. ${listing}`,
+    `The code_interpreter tool runs Python 3 with numpy, pandas, matplotlib, scipy, scikit-learn, openpyxl, python-docx, pillow, sympy, seaborn, tabulate and pypdf (no network), with files in ${DATA_DIR}. ${listing}`,
+    'Figures shown with plt.show() or left open at the end of a call come back as images.',
     `Save files you create in ${DATA_DIR}; to offer one for download, write its path as sandbox:${DATA_DIR}/<name> in your answer.`,
   ].join(' ');
 }

@@ -242,3 +242,65 @@ test('threads and processes a cell leaves behind are stopped between calls and u
   const [logs] = await runCells(client, thread, assistantId, "used = [cpu(path) - then for path, then in zip(paths, before)]\nprint(all(seconds < 0.5 for seconds in used), used)");
   assert.match(logs ?? '', /^True /);
 });
+
+test('a process a tracer in the jail keeps resuming is stopped again before the call returns', async () => {
+  const thread = await newThread();
+  const cpuSeconds = "def cpu(pid):\n    fields = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()\n    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')";
+  // The tracer sits deeper in the tree than the spinner it traces, so it is stopped after it, and
+  // undoes the spinner's SIGSTOP (PTRACE_CONT) in between.
+  const tracer = [
+    'import ctypes, os, sys',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    'libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]',
+    'target = int(sys.argv[1])',
+    'libc.ptrace(0x4206, target, None, None)',
+    'while True:',
+    '    pid, status = os.waitpid(target, 0)',
+    '    if not os.WIFSTOPPED(status):',
+    '        break',
+    '    libc.ptrace(7, target, None, None)',
+  ].join('\n');
+  const [started] = await runCells(
+    client,
+    thread,
+    assistantId,
+    [
+      'import os, subprocess, sys, time',
+      cpuSeconds,
+      "spinner = subprocess.Popen([sys.executable, '-c', 'while True: pass'])",
+      // Signalled between the two, these give the tracer time to resume the spinner.
+      "sleepers = [subprocess.Popen(['/usr/bin/sleep', '600']) for _ in range(60)]",
+      `tracer = ${JSON.stringify(tracer)}`,
+      "middle = subprocess.Popen([sys.executable, '-c', 'import subprocess, sys; subprocess.run(sys.argv[1:])', sys.executable, '-c', tracer, str(spinner.pid)])",
+      'time.sleep(0.5)',
+      'before = cpu(spinner.pid)',
+      "print('traced by', open('/proc/%d/status' % spinner.pid).read().split('TracerPid:')[1].split()[0])",
+    ].join('\n'),
+  );
+  assert.match(started ?? '', /traced by [1-9]/, 'the tracer holds the spinner');
+  await sleep(1500);
+  const [logs] = await runCells(client, thread, assistantId, 'used = cpu(spinner.pid) - before\nprint(used < 0.5, used)');
+  assert.match(logs ?? '', /^True /);
+});
+
+test('figures a cell forges into its reply count against the bytes of figures a call returns', async () => {
+  const thread = await newThread();
+  // 24 MiB of base64 in one forged figure: past the 16 MiB the host takes of figures per call.
+  const [logs] = await runCells(
+    client,
+    thread,
+    assistantId,
+    "import sys\nk = sys.modules['__main__']\nk.replies.write(b'{\"type\":\"result\",\"logs\":\"forged\",\"error\":false,\"files\":[],\"images\":[\"' + b'A' * (32 * 2**20) + b'\"]}\\n')\nk.replies.flush()",
+  );
+  assert.equal(logs, 'forged');
+  const run = (await client.beta.threads.runs.list(thread)).data[0]!;
+  const steps = (await client.beta.threads.runs.steps.list(run.id, { thread_id: thread })).data;
+  const images = steps.flatMap((step) => (step.step_details.type === 'tool_calls' ? step.step_details.tool_calls : [])).flatMap((call) => (call.type === 'code_interpreter' ? call.code_interpreter.outputs : [])).filter((output) => output.type === 'image');
+  assert.deepEqual(images, [], 'the oversized figure is not kept');
+  await assertServerAnswers(thread);
+});
+
+test("the host's local installs (/usr/local: tools, their configs and tokens) are not in the jail", async () => {
+  const [logs] = await runCells(client, await newThread(), assistantId, "import os\nprint(sorted(os.listdir('/usr/local')))");
+  assert.equal(logs?.trim(), '[]');
+});

@@ -51,17 +51,20 @@ function jailArgs(limits: JailLimits, command: string[]): string[] {
     `--fsize=${limits.dataMb * MB}`,
     `--nofile=${limits.openFiles}`,
     `--nproc=${limits.processes}`,
-    '--core=0',
+    // 0 is ignored when the host pipes core dumps to a program (apport, systemd-coredump); 1 is not.
+    '--core=1',
   ];
   return [
     '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
     '--disable-userns',
     '--uid', String(JAIL_ID), '--gid', String(JAIL_ID), '--hostname', 'sandbox',
     '--die-with-parent', '--new-session', '--clearenv',
-    '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', '/tmp', '--setenv', 'LANG', 'C.UTF-8', '--setenv', 'MPLBACKEND', 'Agg',
+    '--setenv', 'PATH', '/usr/bin:/bin', '--setenv', 'HOME', '/tmp', '--setenv', 'LANG', 'C.UTF-8', '--setenv', 'MPLBACKEND', 'Agg',
     // glibc reserves 64 MiB of address space per thread's malloc arena, which the address-space limit would count.
     '--setenv', 'MALLOC_ARENA_MAX', '2',
     '--ro-bind', '/usr', '/usr',
+    // Local installs are the host's own (tools, their configs and tokens); Debian's Python needs none.
+    '--size', '4096', '--tmpfs', '/usr/local', '--remount-ro', '/usr/local',
     '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64',
     ...etc,
     '--proc', '/proc', '--dev', '/dev',

@@ -222,9 +222,14 @@ for line in requests:
         capture_figures()
     except Exception as failure:
         print('[figures could not be captured: %s]' % failure, file=sys.stderr)
-    images = [base64.b64encode(png).decode('ascii') for png in figures[:LIMITS['maxImages']]]
+    images, image_bytes = [], 0
+    for png in figures[:LIMITS['maxImages']]:
+        image_bytes += len(png)
+        if image_bytes > LIMITS['maxImageBytes']:
+            break
+        images.append(base64.b64encode(png).decode('ascii'))
     if len(figures) > len(images):
-        notes.append('[%d more figures were not returned: at most %d come back per call]' % (len(figures) - len(images), LIMITS['maxImages']))
+        notes.append('[%d more figures were not returned: at most %d, of %d bytes in all, come back per call]' % (len(figures) - len(images), LIMITS['maxImages'], LIMITS['maxImageBytes']))
     figures.clear()
     files = changed_files(notes)
     text = logs.take()

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 function childrenOf(pid: number): number[] {
   let tasks: string[];
@@ -42,4 +43,37 @@ export function signalTree(root: number, signal: NodeJS.Signals): void {
       }
     }
   }
+}
+
+/** States of a process that runs no code: stopped, stopped by a tracer, zombie, dead. */
+const NOT_RUNNING = new Set(['T', 't', 'Z', 'X']);
+const STOP_ROUNDS = 50;
+
+function stateOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The state follows the command name, which is in parentheses and may hold anything.
+    return stat[stat.lastIndexOf(')') + 2];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops every process of the tree and checks that all of them are stopped: a tracer in the tree
+ * can resume a process it traces (PTRACE_CONT undoes a SIGSTOP) before it is stopped itself, so
+ * the tree is signalled again until one check finds nothing running; once every process is
+ * stopped, none can resume another. False if that does not happen within the rounds.
+ */
+export async function stopTree(root: number): Promise<boolean> {
+  for (let round = 0; round < STOP_ROUNDS; round++) {
+    signalTree(root, 'SIGSTOP');
+    await sleep(2);
+    const running = processTree(root).filter((pid) => {
+      const state = stateOf(pid);
+      return state !== undefined && !NOT_RUNNING.has(state);
+    });
+    if (running.length === 0) return true;
+  }
+  return false;
 }

@@ -24,4 +24,6 @@ export interface KernelLimits {
   /** Total bytes of /mnt/data files returned by one call. */
   maxFileBytes: number;
   maxImages: number;
+  /** Total bytes of the figures returned by one call. */
+  maxImageBytes: number;
 }

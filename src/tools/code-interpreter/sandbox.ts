@@ -11,7 +11,7 @@ import type { Cgroups, SessionCgroup, SessionLimits } from './cgroups.js';
 import { BLOCK_FD, INFO_FD, type JailLimits, jailCommand, jailHostUser, PYTHON, TMP_MB } from './jail.js';
 import { KERNEL_SOURCE } from './kernel.js';
 import { DATA_DIR, type KernelLimits, type KernelReply, type KernelRequest, type SandboxFile } from './protocol.js';
-import { processTree, signalTree } from './process-tree.js';
+import { processTree, signalTree, stopTree } from './process-tree.js';
 
 export type { SandboxFile } from './protocol.js';
 
@@ -39,9 +39,14 @@ export interface CellResult {
   lost: boolean;
 }
 
-export const KERNEL_LIMITS: KernelLimits = { maxLogBytes: 100_000, maxFiles: 20, maxFileBytes: 64 * MB, maxImages: 10 };
-/** The longest reply line accepted: a result with every cap used, in base64, and room to spare. */
-const MAX_REPLY_BYTES = 2 * (KERNEL_LIMITS.maxFileBytes + KERNEL_LIMITS.maxLogBytes) + 64 * MB;
+export const KERNEL_LIMITS: KernelLimits = { maxLogBytes: 100_000, maxFiles: 20, maxFileBytes: 64 * MB, maxImages: 10, maxImageBytes: 16 * MB };
+/**
+ * The longest reply line accepted: a result with every cap used, files and figures in base64, logs
+ * escaped as JSON (at most six characters a byte), and room to spare.
+ */
+const MAX_REPLY_BYTES = Math.ceil((4 / 3) * (KERNEL_LIMITS.maxFileBytes + KERNEL_LIMITS.maxImageBytes)) + 12 * KERNEL_LIMITS.maxLogBytes + MB;
+/** Replies a cell may queue unasked (code in the jail can write to the kernel's channel) before the session ends. */
+const MAX_QUEUED_REPLIES = 100;
 const STARTUP_TIMEOUT_MS = 60_000;
 const INPUT_CHUNK_BYTES = 3 * MB;
 const MAX_STDERR_CHARS = 4000;
@@ -63,7 +68,10 @@ class ReplyReader {
   #partialBytes = 0;
   #ended: Error | undefined;
 
-  constructor(stream: Readable, onOverflow: () => void) {
+  constructor(
+    stream: Readable,
+    private readonly onOverflow: () => void,
+  ) {
     stream.on('data', (chunk: Buffer) => {
       let start = 0;
       for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
@@ -92,7 +100,10 @@ class ReplyReader {
     if (this.#waiter) {
       this.#waiter.resolve(reply);
       this.#waiter = undefined;
-    } else this.#replies.push(reply);
+    } else if (this.#replies.push(reply) > MAX_QUEUED_REPLIES) {
+      this.#replies.length = 0;
+      this.onOverflow();
+    }
   }
 
   /** Drops replies nobody asked for: code in the jail can write to the kernel's channel too. */
@@ -129,12 +140,16 @@ function checkedResult(reply: unknown): Omit<CellResult, 'timedOut' | 'lost'> | 
     if (totalBytes > KERNEL_LIMITS.maxFileBytes) break;
     checkedFiles.push({ path, bytes });
   }
-  return {
-    logs: logs.slice(0, 2 * KERNEL_LIMITS.maxLogBytes),
-    error,
-    images: images.slice(0, KERNEL_LIMITS.maxImages).flatMap((image) => (typeof image === 'string' ? [Buffer.from(image, 'base64')] : [])),
-    files: checkedFiles,
-  };
+  const checkedImages: Uint8Array[] = [];
+  let imageBytes = 0;
+  for (const image of images.slice(0, KERNEL_LIMITS.maxImages)) {
+    if (typeof image !== 'string') continue;
+    const bytes = Buffer.from(image, 'base64');
+    imageBytes += bytes.length;
+    if (imageBytes > KERNEL_LIMITS.maxImageBytes) break;
+    checkedImages.push(bytes);
+  }
+  return { logs: logs.slice(0, 2 * KERNEL_LIMITS.maxLogBytes), error, images: checkedImages, files: checkedFiles };
 }
 
 /** Reads bubblewrap's `--info-fd` report up to the sandboxed child's pid. */
@@ -218,7 +233,7 @@ export class PythonSandbox {
       block.end('x');
       const ready = await this.#replies.next();
       if ((ready as { type?: unknown } | undefined)?.type !== 'ready') throw new Error('the kernel sent no ready message');
-      signalTree(this.innerPid, 'SIGSTOP');
+      if (!(await stopTree(this.innerPid))) throw new Error('its processes could not be stopped');
     } finally {
       clearTimeout(timer);
     }
@@ -260,8 +275,11 @@ export class PythonSandbox {
         this.#kill();
         return { logs: 'The Python session sent an unreadable reply and was ended.', error: true, files: [], images: [], timedOut: false, lost: true };
       }
-      signalTree(this.innerPid, 'SIGSTOP');
-      return { ...result, timedOut: false, lost: false };
+      clearTimeout(timer);
+      if (await stopTree(this.innerPid)) return { ...result, timedOut: false, lost: false };
+      // Something in the jail keeps resuming its processes: nothing may run between calls.
+      this.#kill();
+      return { ...result, logs: `${result.logs}\nThe Python session was ended: its processes kept running after the cell returned.`, timedOut: false, lost: true };
     } catch (error) {
       if (!(error instanceof SandboxExited)) throw error;
       await this.#exit;

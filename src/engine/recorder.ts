@@ -108,7 +108,8 @@ export class RunRecorder {
    */
   async #writeRun(from: RunStatus, patch: Partial<Run>): Promise<Run | undefined> {
     const held = this.run;
-    if (held.status === from && (await this.store.runs.replace(this.projectId, held, { ...held, ...patch }))) return { ...held, ...patch };
+    const next = { ...held, ...patch };
+    if (held.status === from && (await this.store.runs.replace(this.projectId, held, next))) return next;
     return this.store.runs.modify(this.projectId, held.id, (stored) => (stored.status === from ? { ...stored, ...patch } : undefined));
   }
 

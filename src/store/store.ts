@@ -20,7 +20,6 @@ import type { Database } from './schema.js';
 
 export interface RunForExecution {
   run: Run;
-  pendingUsage: Usage | null;
   pendingText: string | null;
 }
 
@@ -155,16 +154,16 @@ export class Store {
     return row?.pending_usage ? (JSON.parse(row.pending_usage) as Usage) : null;
   }
 
-  /** A run with what its last turn left for the next (usage and text held for the tool outputs), in one read. */
+  /** A run with the text its last turn held for after the tool outputs, in one read. */
   async runForExecution(projectId: string, runId: string): Promise<RunForExecution | undefined> {
     const row = await this.db
       .selectFrom('runs')
-      .select(['data', 'pending_usage', 'pending_text'])
+      .select(['data', 'pending_text'])
       .where('project_id', '=', projectId)
       .where('id', '=', runId)
       .executeTakeFirst();
     if (!row) return undefined;
-    return { run: JSON.parse(row.data) as Run, pendingUsage: row.pending_usage ? (JSON.parse(row.pending_usage) as Usage) : null, pendingText: row.pending_text };
+    return { run: JSON.parse(row.data) as Run, pendingText: row.pending_text };
   }
 
   /** A thread's messages and run steps, each in creation order, in one read: what a prompt is built from. */

@@ -12,9 +12,14 @@ export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_RUN_STATUSES.includes(status);
 }
 
-/** A project may hold only so many active runs (0: any number); past that, creating one is a 429. */
+/**
+ * A project may hold only so many active runs (0: any number); past that, creating one is a 429.
+ * Inside the transaction that adds the run: the project's lock keeps another create from counting
+ * in between.
+ */
 export async function checkRunCapacity(store: Store, projectId: string, maxActiveRuns: number): Promise<void> {
   if (maxActiveRuns === 0) return;
+  await store.lockProject(projectId);
   const active = await store.countRuns(projectId, ACTIVE_RUN_STATUSES);
   if (active >= maxActiveRuns) {
     throw new ApiError(429, `This project already has ${active} active runs, the most it may have at once. Retry when one of them has ended.`, 'requests', null, 'too_many_active_runs');

@@ -90,11 +90,6 @@ export class Runs {
     return run;
   }
 
-  /** With a cap on active runs, counting them and adding one must not interleave with another create. */
-  async #lockForCapacity(store: Store, projectId: string): Promise<void> {
-    if (this.ctx.config.maxActiveRunsPerProject > 0) await store.lockProject(projectId);
-  }
-
   async #thread(projectId: string, threadId: string): Promise<Thread> {
     const thread = await this.ctx.store.threads.get(projectId, threadId);
     if (!thread) throw notFound('thread', threadId);
@@ -110,7 +105,6 @@ export class Runs {
     await this.ctx.store.transaction(async (store) => {
       // Holding the thread's row makes "one active run per thread" hold against concurrent creates.
       if (!(await store.threads.getForUpdate(projectId, threadId))) throw notFound('thread', threadId);
-      await this.#lockForCapacity(store, projectId);
       const running = await activeRun(store, projectId, threadId);
       if (running) throw invalidRequest(`Thread ${threadId} already has an active run ${running.id}.`);
       await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
@@ -129,7 +123,6 @@ export class Runs {
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
     const { thread, run } = await this.ctx.store.transaction(async (store) => {
-      await this.#lockForCapacity(store, projectId);
       await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
       const created = await insertThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
       const newRun = this.#newRun(runId, created.id, assistant, runParams, createdAt);

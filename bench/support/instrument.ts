@@ -5,6 +5,7 @@
  * named by STEPWISE_BENCH_STATS, so a benchmark can take the difference over its measured load.
  */
 import { writeFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 
@@ -40,34 +41,35 @@ function countExecutions(statement: Statement): void {
   for (const method of ['run', 'get', 'all', 'iterate'] as const) {
     const original = prototype[method];
     prototype[method] = function (this: Statement, ...args: unknown[]) {
-      if (this.database !== walReader) {
-        stats.statements++;
-        if (commits(this)) stats.commits++;
-      }
+      stats.statements++;
+      if (commits(this)) stats.commits++;
       return original.apply(this, args);
     };
   }
 }
 
-// The WAL is reset by checkpoints; with the server's own checkpoints off, this one resets it and
-// adds up the frames each reset drops, so every frame written is counted once.
-let walReader: SQLite.Database | undefined;
-function countWal(database: SQLite.Database): void {
-  if (walReader || database.memory || !database.name) return;
-  database.pragma('wal_autocheckpoint = 0');
-  walReader = new SQLite(database.name);
-  const pageSize = walReader.pragma('page_size', { simple: true }) as number;
-  const checkpoint = () => {
-    const [result] = walReader!.pragma('wal_checkpoint(RESTART)') as { busy: number; log: number }[];
-    if (result && result.busy === 0 && result.log > 0) stats.walBytes += result.log * (pageSize + 24);
-  };
-  setInterval(checkpoint, 100).unref();
+// WAL frames are counted where Stepwise's checkpoint thread resets the WAL: there, its PASSIVE
+// checkpoints become RESTART ones, after which the next commit starts the WAL afresh, so the frames
+// a checkpoint reports were each written once. The count reaches the main thread by broadcast.
+const walFrames = new BroadcastChannel('stepwise-bench-wal-frames');
+if (isMainThread) {
+  walFrames.onmessage = (event) => (stats.walBytes += (event as { data: number }).data);
+  walFrames.unref();
+} else {
+  const pragma = SQLite.prototype.pragma;
+  SQLite.prototype.pragma = function (this: SQLite.Database, source: string, options?: SQLite.PragmaOptions) {
+    if (!/^wal_checkpoint\(PASSIVE\)$/i.test(source)) return pragma.call(this, source, options);
+    const pageSize = pragma.call(this, 'page_size', { simple: true }) as number;
+    const result = pragma.call(this, 'wal_checkpoint(RESTART)') as { busy: number; log: number }[];
+    const [{ busy, log }] = result as [{ busy: number; log: number }];
+    if (busy === 0 && log > 0) walFrames.postMessage(log * (pageSize + 24));
+    return result;
+  } as typeof SQLite.prototype.pragma;
 }
 
 SQLite.prototype.prepare = function (this: SQLite.Database, ...args: unknown[]) {
   const statement = (prepare as (...a: unknown[]) => Statement).apply(this, args);
   countExecutions(statement);
-  if (this.open && !this.readonly) countWal(this);
   return statement;
 } as typeof SQLite.prototype.prepare;
 
@@ -77,9 +79,12 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   return (query as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof pg.Client.prototype.query;
 
-process.on('SIGUSR2', () => {
-  const { user, system } = process.cpuUsage();
-  stats.seq++;
-  stats.cpuMs = (user + system) / 1000;
-  writeFileSync(statsFile, JSON.stringify(stats));
-});
+// process.cpuUsage() covers every thread of the process, the checkpoint thread's too.
+if (isMainThread) {
+  process.on('SIGUSR2', () => {
+    const { user, system } = process.cpuUsage();
+    stats.seq++;
+    stats.cpuMs = (user + system) / 1000;
+    writeFileSync(statsFile, JSON.stringify(stats));
+  });
+}

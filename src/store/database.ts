@@ -12,7 +12,9 @@ import * as runLeases from './migrations/005-run-leases.js';
 import * as fileExpiry from './migrations/006-file-expiry.js';
 import * as ingestionLeases from './migrations/007-ingestion-leases.js';
 import * as pendingText from './migrations/008-pending-text.js';
+import * as placementIndexes from './migrations/009-placement-indexes.js';
 import type { Database } from './schema.js';
+import { checkpointInBackground } from './wal-checkpoints.js';
 
 /** Migrations are compiled in, so a packaged install never needs to find files on disk. */
 const migrationProvider: MigrationProvider = {
@@ -25,6 +27,7 @@ const migrationProvider: MigrationProvider = {
     '006-file-expiry': fileExpiry,
     '007-ingestion-leases': ingestionLeases,
     '008-pending-text': pendingText,
+    '009-placement-indexes': placementIndexes,
   }),
 };
 
@@ -70,7 +73,8 @@ export function openDatabase(options: DatabaseOptions, pool?: pg.Pool): Kysely<D
   sqlite.pragma('mmap_size = 268435456');
   // vec_distance_cosine, for file_search's vector ranking.
   sqliteVec.load(sqlite);
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+  const stopCheckpoints = checkpointInBackground(sqlite);
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite, stopCheckpoints) }) });
 }
 
 /** Distinct statements kept prepared; the queries Stepwise sends are far fewer. */
@@ -81,10 +85,13 @@ const PREPARED_STATEMENTS = 500;
  * than running these small statements. A prepared statement is kept by its SQL text and reused:
  * Kysely runs one statement at a time on its one connection, so no two uses overlap.
  */
-function reusingStatements(sqlite: SQLite.Database): SqliteDatabase {
+function reusingStatements(sqlite: SQLite.Database, beforeClose: () => void): SqliteDatabase {
   const prepared = new Map<string, SQLite.Statement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      beforeClose();
+      sqlite.close();
+    },
     prepare(source: string) {
       let statement = prepared.get(source);
       if (statement) {

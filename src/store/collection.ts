@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { isDeepStrictEqual } from 'node:util';
+import { type Compilable, CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import { dialectOf, jsonMetadataValue } from './dialect.js';
 
 export type CollectionName =
@@ -34,8 +35,13 @@ export type Filter = Partial<Record<'id' | 'thread_id' | 'run_id' | 'status' | '
 export type MetadataMatch = Record<string, string>;
 
 export interface CollectionOptions<T> {
-  /** The indexed columns, derived from the object so they never disagree with its JSON. */
+  /** The indexed columns that change with the object (a status), derived from it so they never disagree with its JSON. */
   columns?: (doc: T) => Record<string, string | number | null>;
+  /**
+   * The indexed columns of where the object belongs (its thread, run, vector store), which never
+   * change: written once, so that updates leave their index entries alone.
+   */
+  placement?: (doc: T) => Record<string, string | number | null>;
   /** Columns that, with `id`, identify a row, where an id alone does not (a file in several vector stores). */
   key?: (doc: T) => Filter;
 }
@@ -54,6 +60,13 @@ interface Document {
 }
 
 /**
+ * SQL text by query shape (dialect, table, operation, columns). Building and compiling a query in
+ * Kysely costs more than SQLite takes to run these small statements, and a shape's text never
+ * changes: it is compiled once, and later queries of the shape send the text with their parameters.
+ */
+const compiledSql = new Map<string, string>();
+
+/**
  * One table of stored API objects. `columns` derives the indexed columns from the object, so they
  * can never disagree with the JSON.
  */
@@ -63,6 +76,7 @@ export class Collection<T extends Document> {
   readonly #table: CollectionName;
   readonly #options: CollectionOptions<T>;
   readonly #columns: (doc: T) => Record<string, string | number | null>;
+  readonly #placement: (doc: T) => Record<string, string | number | null>;
   readonly #key: (doc: T) => Filter;
 
   constructor(db: Kysely<any>, table: CollectionName, options: CollectionOptions<T> = {}) {
@@ -70,14 +84,27 @@ export class Collection<T extends Document> {
     this.#table = table;
     this.#options = options;
     this.#columns = options.columns ?? (() => ({}));
+    this.#placement = options.placement ?? (() => ({}));
     this.#key = options.key ?? (() => ({}));
   }
 
+  /**
+   * Runs the query `build` makes, for a query of this `shape` with these `parameters` (in the order
+   * the SQL takes them, which the first compile of the shape checks).
+   */
+  async #execute(shape: string, parameters: unknown[], build: () => Compilable<unknown>): Promise<QueryResult<{ data: string }>> {
+    const key = `${dialectOf(this.#db)} ${this.#table} ${shape}`;
+    const text = compiledSql.get(key);
+    if (text !== undefined) return this.#db.executeQuery(CompiledQuery.raw(text, parameters));
+    const compiled = build().compile();
+    if (!isDeepStrictEqual(compiled.parameters, parameters)) throw new Error(`${key}: the parameters are not in the order its SQL takes them`);
+    compiledSql.set(key, compiled.sql);
+    return this.#db.executeQuery(CompiledQuery.raw(compiled.sql, parameters));
+  }
+
   async insert(projectId: string, doc: T): Promise<T> {
-    await this.#db
-      .insertInto(this.#table)
-      .values({ id: doc.id, project_id: projectId, created_at: doc.created_at, data: JSON.stringify(doc), ...this.#columns(doc) })
-      .execute();
+    const values = { id: doc.id, project_id: projectId, created_at: doc.created_at, data: JSON.stringify(doc), ...this.#placement(doc), ...this.#columns(doc) };
+    await this.#execute(`insert ${Object.keys(values).join()}`, Object.values(values), () => this.#db.insertInto(this.#table).values(values));
     return doc;
   }
 
@@ -96,10 +123,12 @@ export class Collection<T extends Document> {
 
   async #get(projectId: string, id: string, filter: Filter, lockRow: boolean): Promise<T | undefined> {
     if (matchesNothing(id, ...Object.values(filter))) return undefined;
-    let query = this.#db.selectFrom(this.#table).select('data').where('project_id', '=', projectId).where('id', '=', id);
-    for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
-    const row = await (lockRow ? query.forUpdate() : query).executeTakeFirst();
-    return row ? (JSON.parse(row.data as string) as T) : undefined;
+    const { rows } = await this.#execute(`get ${Object.keys(filter).join()} ${lockRow ? 'for update' : ''}`, [projectId, id, ...Object.values(filter)], () => {
+      let query = this.#db.selectFrom(this.#table).select('data').where('project_id', '=', projectId).where('id', '=', id);
+      for (const [column, value] of Object.entries(filter)) query = query.where(column, '=', value);
+      return lockRow ? query.forUpdate() : query;
+    });
+    return rows[0] ? (JSON.parse(rows[0].data) as T) : undefined;
   }
 
   async update(projectId: string, doc: T): Promise<T> {
@@ -130,28 +159,27 @@ export class Collection<T extends Document> {
    */
   async replace(projectId: string, expected: T, next: T): Promise<boolean> {
     if (matchesNothing(next.id)) return false;
-    const result = await this.#db
-      .updateTable(this.#table)
-      .set({ data: JSON.stringify(next), ...this.#columns(next) })
-      .where('project_id', '=', projectId)
-      .where('id', '=', next.id)
-      .where('data', '=', JSON.stringify(expected))
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    const values = { data: JSON.stringify(next), ...this.#columns(next) };
+    const expectedData = JSON.stringify(expected);
+    const result = await this.#execute(`replace ${Object.keys(values).join()}`, [...Object.values(values), projectId, next.id, expectedData], () =>
+      this.#db.updateTable(this.#table).set(values).where('project_id', '=', projectId).where('id', '=', next.id).where('data', '=', expectedData),
+    );
+    return (result.numAffectedRows ?? 0n) > 0n;
   }
 
   /** Writes `doc` only while the row still has the expected status: a compare-and-set for state machines. */
   async updateIf(projectId: string, doc: T, expectedStatus?: string): Promise<boolean> {
     if (matchesNothing(doc.id)) return false;
-    let query = this.#db
-      .updateTable(this.#table)
-      .set({ data: JSON.stringify(doc), ...this.#columns(doc) })
-      .where('project_id', '=', projectId)
-      .where('id', '=', doc.id);
-    for (const [column, value] of Object.entries(this.#key(doc))) query = query.where(column, '=', value);
-    if (expectedStatus !== undefined) query = query.where('status', '=', expectedStatus);
-    const result = await query.executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    const values = { data: JSON.stringify(doc), ...this.#columns(doc) };
+    const key = this.#key(doc);
+    const shape = `updateIf ${Object.keys(values).join()} ${Object.keys(key).join()} ${expectedStatus === undefined ? '' : 'status'}`;
+    const parameters = [...Object.values(values), projectId, doc.id, ...Object.values(key), ...(expectedStatus === undefined ? [] : [expectedStatus])];
+    const result = await this.#execute(shape, parameters, () => {
+      let query = this.#db.updateTable(this.#table).set(values).where('project_id', '=', projectId).where('id', '=', doc.id);
+      for (const [column, value] of Object.entries(key)) query = query.where(column, '=', value);
+      return expectedStatus === undefined ? query : query.where('status', '=', expectedStatus);
+    });
+    return (result.numAffectedRows ?? 0n) > 0n;
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {

@@ -215,11 +215,11 @@ export class RunRecorder {
     const { step: stepStatus, messageReason } = OPEN_WORK_ON_END[status];
     const pendingUsage = await this.store.pendingUsage(this.projectId, this.run.id);
     // Messages first: a message ends before the step that creates it, as in a completed turn.
-    for (const message of await this.store.messages.all(this.projectId, { run_id: this.run.id })) {
+    for (const message of await this.store.messages.all(this.projectId, { thread_id: this.run.thread_id, run_id: this.run.id })) {
       if (message.status === 'in_progress') await this.closeMessage(message.id, messageReason);
     }
     let usage = ZERO_USAGE;
-    for (const step of await this.store.steps.all(this.projectId, { run_id: this.run.id })) {
+    for (const step of await this.store.steps.all(this.projectId, { thread_id: this.run.thread_id, run_id: this.run.id })) {
       let closed = step;
       if (step.status === 'in_progress') {
         closed = await this.closeStep(step, stepStatus, { usage: step.usage ?? pendingUsage, last_error: stepError(patch.last_error) });

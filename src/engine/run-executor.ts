@@ -3,9 +3,10 @@ import type { Clock } from '../clock.js';
 import type { EventBus } from '../events.js';
 import { type ChatRequest, ModelError } from '../providers/chat-model.js';
 import type { ModelRegistry } from '../providers/registry.js';
-import type { RunStep, Usage } from '../spec/wire.js';
+import type { CreatedRun } from '../services/context.js';
+import type { Message, RunStep, Usage } from '../spec/wire.js';
 import type { HostedTools } from './hosted-tools.js';
-import type { RunRef, Store } from '../store/store.js';
+import type { RunRef, Store, ThreadHistory } from '../store/store.js';
 import { imageDataUrls } from './message-images.js';
 import { modelRequest } from './model-request.js';
 import { buildPrompt, PromptTooLongError } from './prompt.js';
@@ -44,9 +45,13 @@ function usedSoFar(steps: RunStep[]): Usage {
 export class RunExecutor {
   constructor(readonly deps: ExecutorDeps) {}
 
-  async execute({ projectId, runId }: RunRef, signal: AbortSignal): Promise<void> {
+  /**
+   * `created`: the run as its creator stored it, when the creator is in this process. Should anyone
+   * have changed the run since, the first write, guarded by the stored run, finds out.
+   */
+  async execute({ projectId, runId }: RunRef, signal: AbortSignal, created?: CreatedRun): Promise<void> {
     const { store, bus, clock } = this.deps;
-    const found = await store.runForExecution(projectId, runId);
+    const found = created ? { run: created.run, pendingText: null } : await store.runForExecution(projectId, runId);
     if (!found) return;
     const { run, pendingText } = found;
     const recorder = new RunRecorder(store, bus, clock, projectId, run);
@@ -58,7 +63,7 @@ export class RunExecutor {
         return await this.#afterLostRace(recorder);
       }
       if (pendingText) await this.#recordTextAfterToolCalls(recorder, pendingText);
-      await this.#callModelUntilDone(recorder, signal);
+      await this.#callModelUntilDone(recorder, signal, created?.messages);
     } catch (error) {
       if (signal.aborted) await this.#stopped(recorder, signal.reason as StopReason);
       else await this.#fail(recorder, error);
@@ -95,19 +100,24 @@ export class RunExecutor {
     await recordTextMessage(recorder, text);
   }
 
-  /** Calls the model again after each turn that hosted tools answered, up to a bound. */
-  async #callModelUntilDone(recorder: RunRecorder, signal: AbortSignal): Promise<void> {
+  /**
+   * Calls the model again after each turn that hosted tools answered, up to a bound. `newThread`:
+   * the messages of a thread created with the run, its whole history until the first call answers
+   * (no message can be added while the run is active).
+   */
+  async #callModelUntilDone(recorder: RunRecorder, signal: AbortSignal, newThread?: Message[]): Promise<void> {
     for (let call = 0; call < MAX_MODEL_CALLS_PER_TURN; call++) {
-      if ((await this.#turn(recorder, signal)) === 'ended') return;
+      const history = call === 0 && newThread ? { messages: newThread, steps: [] } : undefined;
+      if ((await this.#turn(recorder, signal, history)) === 'ended') return;
     }
     throw new ModelError('server', `The model kept calling tools for ${MAX_MODEL_CALLS_PER_TURN} rounds without answering.`, false);
   }
 
-  async #turn(recorder: RunRecorder, signal: AbortSignal): Promise<TurnOutcome> {
+  async #turn(recorder: RunRecorder, signal: AbortSignal, history?: ThreadHistory): Promise<TurnOutcome> {
     const { store, models } = this.deps;
     const { run, projectId } = recorder;
     const resolved = models.resolve(run.model);
-    const { messages, steps: threadSteps } = await store.threadHistory(projectId, run.thread_id);
+    const { messages, steps: threadSteps } = history ?? (await store.threadHistory(projectId, run.thread_id));
     const steps = threadSteps.filter((step) => step.run_id === run.id);
     const used = usedSoFar(steps);
 

@@ -1,4 +1,4 @@
-import type { AbortReason, RunScheduler } from '../services/context.js';
+import type { AbortReason, CreatedRun, RunScheduler } from '../services/context.js';
 import { AbortableQueue } from './abortable-queue.js';
 import type { RunExecutor, StopReason } from './run-executor.js';
 
@@ -14,8 +14,8 @@ export class RunQueue implements RunScheduler {
     this.#jobs = new AbortableQueue(concurrency, log);
   }
 
-  enqueue(projectId: string, runId: string): void {
-    this.#jobs.add(runId, (signal) => this.executor.execute({ projectId, runId }, signal));
+  enqueue(projectId: string, runId: string, created?: CreatedRun): void {
+    this.#jobs.add(runId, (signal) => this.executor.execute({ projectId, runId }, signal, created));
   }
 
   async abort(runId: string, reason: AbortReason): Promise<boolean> {

@@ -2,15 +2,25 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../clock.js';
 import type { StepwiseConfig } from '../config.js';
 import type { EventBus } from '../events.js';
+import type { Message, Run } from '../spec/wire.js';
 import type { Store, VectorStoreFileRef } from '../store/store.js';
 import type { FileSearchIndex } from '../tools/file-search/index.js';
 
 /** Why a run's execution is stopped from outside; the executor ends the run to match. */
 export type AbortReason = 'cancelled' | 'expired' | 'deleted';
 
+/**
+ * What the request that created a run holds of it, so an executor in the same process need not read
+ * it back: the run as stored and, for a run on a thread created with it, the thread's messages.
+ */
+export interface CreatedRun {
+  run: Run;
+  messages?: Message[];
+}
+
 /** What the run executor offers the services: start a run's next turn, or stop one in flight. */
 export interface RunScheduler {
-  enqueue(projectId: string, runId: string): void;
+  enqueue(projectId: string, runId: string, created?: CreatedRun): void;
   /** Aborts the run's execution wherever it runs; false when no live execution holds the run. */
   abort(runId: string, reason: AbortReason): Promise<boolean>;
 }

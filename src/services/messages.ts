@@ -43,9 +43,10 @@ export function messageFromRequest(threadId: string, params: CreateMessageReques
   };
 }
 
-export async function insertMessages(store: Store, projectId: string, threadId: string, requests: CreateMessageRequest[], createdAt: number, param: string): Promise<void> {
+export async function insertMessages(store: Store, projectId: string, threadId: string, requests: CreateMessageRequest[], createdAt: number, param: string): Promise<Message[]> {
   const messages = requests.map((request, index) => messageFromRequest(threadId, request, createdAt, `${param}[${index}].`));
   for (const message of messages) await store.messages.insert(projectId, message);
+  return messages;
 }
 
 export class Messages {

@@ -16,7 +16,7 @@ import type {
 import type { Page, PageQuery } from '../store/collection.js';
 import type { Store } from '../store/store.js';
 import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
-import type { ServiceContext } from './context.js';
+import type { CreatedRun, ServiceContext } from './context.js';
 import { insertMessages } from './messages.js';
 import { activeRun, checkRunCapacity, isTerminal } from './run-status.js';
 import { insertThread } from './threads.js';
@@ -83,10 +83,11 @@ export class Runs {
   }
 
   // Only the stream of the request creating the run can be subscribed to it yet: these events stay in this process.
-  #announce(projectId: string, run: Run): Run {
+  #announce(projectId: string, created: CreatedRun): Run {
+    const { run } = created;
     this.ctx.bus.publishLocally(run.id, 'thread.run.created', run);
     this.ctx.bus.publishLocally(run.id, 'thread.run.queued', run);
-    this.ctx.scheduler.enqueue(projectId, run.id);
+    this.ctx.scheduler.enqueue(projectId, run.id, created);
     return run;
   }
 
@@ -112,7 +113,7 @@ export class Runs {
       await store.runs.insert(projectId, run);
     });
     await indexInThreadVectorStore(this.ctx, projectId, threadId, searchFiles);
-    return this.#announce(projectId, run);
+    return this.#announce(projectId, { run });
   }
 
   async createThreadAndRun(projectId: string, params: CreateThreadAndRunRequest, runId = newId('run')): Promise<{ thread: Thread; run: Run }> {
@@ -122,18 +123,18 @@ export class Runs {
     // Resources given beside the thread are the thread's, as if given inside it.
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
-    const { thread, run } = await this.ctx.store.transaction(async (store) => {
+    const { thread, messages, run } = await this.ctx.store.transaction(async (store) => {
       await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
       const created = await insertThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
-      const newRun = this.#newRun(runId, created.id, assistant, runParams, createdAt);
+      const newRun = this.#newRun(runId, created.thread.id, assistant, runParams, createdAt);
       await store.runs.insert(projectId, newRun);
-      return { thread: created, run: newRun };
+      return { ...created, run: newRun };
     });
     await indexInThreadVectorStore(this.ctx, projectId, thread.id, searchFiles);
     // Indexing attachments names the thread's new vector store in its tool resources.
     const announced = searchFiles.length > 0 ? ((await this.ctx.store.threads.get(projectId, thread.id)) ?? thread) : thread;
     this.ctx.bus.publishLocally(run.id, 'thread.created', announced);
-    return { thread, run: this.#announce(projectId, run) };
+    return { thread, run: this.#announce(projectId, { run, messages }) };
   }
 
   async retrieve(projectId: string, threadId: string, runId: string): Promise<Run> {
@@ -193,7 +194,7 @@ export class Runs {
       throw invalidRequest(`Expected tool outputs for call_ids ${JSON.stringify(expected)}, got ${JSON.stringify([...outputs.keys()])}. Missing: ${JSON.stringify(missing)}.`, 'tool_outputs');
     }
     const recorder = this.#recorder(projectId, run);
-    const step = await waitingToolStep(this.ctx.store, projectId, runId);
+    const step = await waitingToolStep(this.ctx.store, projectId, threadId, runId);
     // The spec's event order: the tool step is seen completed before the run is seen queued again.
     if (step) {
       const usage = await this.ctx.store.pendingUsage(projectId, runId);
@@ -212,8 +213,8 @@ export class Runs {
   }
 }
 
-async function waitingToolStep(store: Store, projectId: string, runId: string): Promise<RunStep | undefined> {
-  const steps = await store.steps.all(projectId, { run_id: runId });
+async function waitingToolStep(store: Store, projectId: string, threadId: string, runId: string): Promise<RunStep | undefined> {
+  const steps = await store.steps.all(projectId, { thread_id: threadId, run_id: runId });
   return steps.find((step) => step.status === 'in_progress' && step.type === 'tool_calls');
 }
 

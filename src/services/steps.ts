@@ -17,7 +17,7 @@ export class Steps {
 
   async list(projectId: string, threadId: string, runId: string, page: PageQuery, includeResultContent = false): Promise<Page<RunStep>> {
     await this.#run(projectId, threadId, runId);
-    const listed = await this.ctx.store.steps.list(projectId, { run_id: runId }, page);
+    const listed = await this.ctx.store.steps.list(projectId, { thread_id: threadId, run_id: runId }, page);
     return includeResultContent ? listed : { ...listed, data: listed.data.map(withoutResultContent) };
   }
 

@@ -1,7 +1,7 @@
 import { unixSeconds } from '../clock.js';
 import { notFound } from '../errors.js';
 import { newId } from '../ids.js';
-import type { CreateThreadRequest, ModifyThreadRequest, Thread } from '../spec/wire.js';
+import type { CreateThreadRequest, Message, ModifyThreadRequest, Thread } from '../spec/wire.js';
 import type { MetadataMatch, Page, PageQuery } from '../store/collection.js';
 import type { Store } from '../store/store.js';
 import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
@@ -12,7 +12,7 @@ import { resolveToolResources } from './tool-resources.js';
 import { checkMetadata } from './validation.js';
 
 /** Creates a thread and its initial messages; call inside a transaction, with tool resources resolved. */
-export async function insertThread(store: Store, projectId: string, params: CreateThreadRequest, createdAt: number, param = ''): Promise<Thread> {
+export async function insertThread(store: Store, projectId: string, params: CreateThreadRequest, createdAt: number, param = ''): Promise<{ thread: Thread; messages: Message[] }> {
   checkMetadata(params.metadata, `${param}metadata`);
   const thread: Thread = {
     id: newId('thread'),
@@ -22,8 +22,8 @@ export async function insertThread(store: Store, projectId: string, params: Crea
     metadata: params.metadata ?? {},
   };
   await store.threads.insert(projectId, thread);
-  await insertMessages(store, projectId, thread.id, params.messages ?? [], createdAt, `${param}messages`);
-  return thread;
+  const messages = await insertMessages(store, projectId, thread.id, params.messages ?? [], createdAt, `${param}messages`);
+  return { thread, messages };
 }
 
 export class Threads {
@@ -33,7 +33,7 @@ export class Threads {
     checkMetadata(params.metadata);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, params.messages ?? [], 'messages');
     const resolved = { ...params, tool_resources: await resolveToolResources(this.ctx, projectId, params.tool_resources) };
-    const thread = await this.ctx.store.transaction((store) => insertThread(store, projectId, resolved, unixSeconds(this.ctx.clock)));
+    const { thread } = await this.ctx.store.transaction((store) => insertThread(store, projectId, resolved, unixSeconds(this.ctx.clock)));
     await indexInThreadVectorStore(this.ctx, projectId, thread.id, searchFiles);
     return this.retrieve(projectId, thread.id);
   }

@@ -23,6 +23,12 @@ export interface RunForExecution {
   pendingText: string | null;
 }
 
+/** What a prompt is built from: a thread's messages and run steps, each in creation order. */
+export interface ThreadHistory {
+  messages: Message[];
+  steps: RunStep[];
+}
+
 export interface RunRef {
   projectId: string;
   runId: string;
@@ -65,18 +71,19 @@ export class Store {
   constructor(readonly db: Kysely<Database>) {
     this.assistants = new Collection<Assistant>(db, 'assistants');
     this.threads = new Collection<Thread>(db, 'threads');
-    this.messages = new Collection<Message>(db, 'messages', { columns: (m) => ({ thread_id: m.thread_id, run_id: m.run_id }) });
-    this.runs = new Collection<Run>(db, 'runs', { columns: (r) => ({ thread_id: r.thread_id, status: r.status, expires_at: r.expires_at }) });
-    this.steps = new Collection<RunStep>(db, 'run_steps', { columns: (s) => ({ thread_id: s.thread_id, run_id: s.run_id }) });
+    this.messages = new Collection<Message>(db, 'messages', { placement: (m) => ({ thread_id: m.thread_id, run_id: m.run_id }) });
+    this.runs = new Collection<Run>(db, 'runs', { placement: (r) => ({ thread_id: r.thread_id }), columns: (r) => ({ status: r.status, expires_at: r.expires_at }) });
+    this.steps = new Collection<RunStep>(db, 'run_steps', { placement: (s) => ({ thread_id: s.thread_id, run_id: s.run_id }) });
     this.files = new Collection<OpenAIFile>(db, 'files', { columns: (f) => ({ purpose: f.purpose, expires_at: f.expires_at ?? null }) });
     this.uploads = new Collection<Upload>(db, 'uploads', { columns: (u) => ({ status: u.status }) });
-    this.uploadParts = new Collection<UploadPart>(db, 'upload_parts', { columns: (p) => ({ upload_id: p.upload_id }) });
+    this.uploadParts = new Collection<UploadPart>(db, 'upload_parts', { placement: (p) => ({ upload_id: p.upload_id }) });
     this.vectorStores = new Collection<VectorStore>(db, 'vector_stores', { columns: (v) => ({ status: v.status, expires_at: v.expires_at ?? null }) });
     this.vectorStoreFiles = new Collection<VectorStoreFile>(db, 'vector_store_files', {
-      columns: (f) => ({ vector_store_id: f.vector_store_id, status: f.status }),
+      placement: (f) => ({ vector_store_id: f.vector_store_id }),
+      columns: (f) => ({ status: f.status }),
       key: (f) => ({ vector_store_id: f.vector_store_id }),
     });
-    this.fileBatches = new Collection<VectorStoreFileBatch>(db, 'file_batches', { columns: (b) => ({ vector_store_id: b.vector_store_id, status: b.status }) });
+    this.fileBatches = new Collection<VectorStoreFileBatch>(db, 'file_batches', { placement: (b) => ({ vector_store_id: b.vector_store_id }), columns: (b) => ({ status: b.status }) });
   }
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
@@ -167,7 +174,7 @@ export class Store {
   }
 
   /** A thread's messages and run steps, each in creation order, in one read: what a prompt is built from. */
-  async threadHistory(projectId: string, threadId: string): Promise<{ messages: Message[]; steps: RunStep[] }> {
+  async threadHistory(projectId: string, threadId: string): Promise<ThreadHistory> {
     const rows = await this.db
       .selectFrom('messages')
       .select([sql<string>`'message'`.as('kind'), 'id', 'data'])

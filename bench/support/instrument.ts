@@ -4,8 +4,7 @@
  * round trips) and the CPU it uses. On SIGUSR2 it writes a snapshot of the counters to the file
  * named by STEPWISE_BENCH_STATS, so a benchmark can take the difference over its measured load.
  */
-import { writeFileSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
+import { openSync, readSync, writeFileSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 
@@ -42,29 +41,35 @@ function countExecutions(statement: Statement): void {
     const original = prototype[method];
     prototype[method] = function (this: Statement, ...args: unknown[]) {
       stats.statements++;
-      if (commits(this)) stats.commits++;
-      return original.apply(this, args);
+      const result = original.apply(this, args);
+      if (commits(this)) {
+        stats.commits++;
+        countWal(this.database);
+      }
+      return result;
     };
   }
 }
 
-// WAL frames are counted where Stepwise's checkpoint thread resets the WAL: there, its PASSIVE
-// checkpoints become RESTART ones, after which the next commit starts the WAL afresh, so the frames
-// a checkpoint reports were each written once. The count reaches the main thread by broadcast.
-const walFrames = new BroadcastChannel('stepwise-bench-wal-frames');
-if (isMainThread) {
-  walFrames.onmessage = (event) => (stats.walBytes += (event as { data: number }).data);
-  walFrames.unref();
-} else {
-  const pragma = SQLite.prototype.pragma;
-  SQLite.prototype.pragma = function (this: SQLite.Database, source: string, options?: SQLite.PragmaOptions) {
-    if (!/^wal_checkpoint\(PASSIVE\)$/i.test(source)) return pragma.call(this, source, options);
-    const pageSize = pragma.call(this, 'page_size', { simple: true }) as number;
-    const result = pragma.call(this, 'wal_checkpoint(RESTART)') as { busy: number; log: number }[];
-    const [{ busy, log }] = result as [{ busy: number; log: number }];
-    if (busy === 0 && log > 0) walFrames.postMessage(log * (pageSize + 24));
-    return result;
-  } as typeof SQLite.prototype.pragma;
+// WAL frames are counted after every commit from the frame count in the WAL index (the -shm
+// file's header), which a commit that restarts the WAL after a checkpoint resets; only the
+// serving connection writes frames, so the difference from one commit to the next is what it wrote.
+const walIndexes = new Map<string, { fd: number; frames: number; frameBytes: number }>();
+const header = Buffer.alloc(4);
+const MAX_FRAME_OFFSET = 16;
+
+function countWal(database: SQLite.Database): void {
+  if (database.memory || !database.name) return;
+  let index = walIndexes.get(database.name);
+  if (!index) {
+    const pageSize = database.pragma('page_size', { simple: true }) as number;
+    index = { fd: openSync(`${database.name}-shm`, 'r'), frames: 0, frameBytes: pageSize + 24 };
+    walIndexes.set(database.name, index);
+  }
+  readSync(index.fd, header, 0, 4, MAX_FRAME_OFFSET);
+  const frames = header.readUInt32LE(0);
+  stats.walBytes += (frames >= index.frames ? frames - index.frames : frames) * index.frameBytes;
+  index.frames = frames;
 }
 
 SQLite.prototype.prepare = function (this: SQLite.Database, ...args: unknown[]) {
@@ -79,12 +84,10 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   return (query as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof pg.Client.prototype.query;
 
-// process.cpuUsage() covers every thread of the process, the checkpoint thread's too.
-if (isMainThread) {
-  process.on('SIGUSR2', () => {
-    const { user, system } = process.cpuUsage();
-    stats.seq++;
-    stats.cpuMs = (user + system) / 1000;
-    writeFileSync(statsFile, JSON.stringify(stats));
-  });
-}
+// process.cpuUsage() covers every thread of the process, the WAL checkpoint thread's too.
+process.on('SIGUSR2', () => {
+  const { user, system } = process.cpuUsage();
+  stats.seq++;
+  stats.cpuMs = (user + system) / 1000;
+  writeFileSync(statsFile, JSON.stringify(stats));
+});

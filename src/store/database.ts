@@ -74,7 +74,12 @@ export function openDatabase(options: DatabaseOptions, pool?: pg.Pool): Kysely<D
   // vec_distance_cosine, for file_search's vector ranking.
   sqliteVec.load(sqlite);
   const stopCheckpoints = checkpointInBackground(sqlite);
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite, stopCheckpoints) }) });
+  const database = reusingStatements(sqlite);
+  const close = () => {
+    stopCheckpoints();
+    database.close();
+  };
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: { ...database, close } }) });
 }
 
 /** Distinct statements kept prepared; the queries Stepwise sends are far fewer. */
@@ -85,13 +90,10 @@ const PREPARED_STATEMENTS = 500;
  * than running these small statements. A prepared statement is kept by its SQL text and reused:
  * Kysely runs one statement at a time on its one connection, so no two uses overlap.
  */
-function reusingStatements(sqlite: SQLite.Database, beforeClose: () => void): SqliteDatabase {
+function reusingStatements(sqlite: SQLite.Database): SqliteDatabase {
   const prepared = new Map<string, SQLite.Statement>();
   return {
-    close: () => {
-      beforeClose();
-      sqlite.close();
-    },
+    close: () => sqlite.close(),
     prepare(source: string) {
       let statement = prepared.get(source);
       if (statement) {

@@ -25,7 +25,7 @@ export interface CacheTag {
 interface Snapshot {
   version: number;
   expiresAtMs: number;
-  anyActive: boolean | undefined;
+  anyActive: boolean;
   /** Hash of an active key's secret -> its project. */
   projects: Map<string, string>;
 }
@@ -52,7 +52,7 @@ export class ApiKeyCache {
 
   find(tag: CacheTag, hash: string | undefined): KeyLookup | undefined {
     const snapshot = this.#valid(tag);
-    if (snapshot?.anyActive === undefined) return undefined;
+    if (!snapshot) return undefined;
     if (!snapshot.anyActive || hash === undefined) return { projectId: undefined, anyActive: snapshot.anyActive };
     const projectId = snapshot.projects.get(hash);
     return projectId === undefined ? undefined : { projectId, anyActive: true };
@@ -60,7 +60,7 @@ export class ApiKeyCache {
 
   remember(tag: CacheTag, hash: string | undefined, found: KeyLookup): void {
     if (tag.generation !== this.#generation) return;
-    const snapshot = this.#valid(tag) ?? (this.#snapshot = { version: tag.version, expiresAtMs: this.clock.nowMs() + TTL_MS, anyActive: undefined, projects: new Map() });
+    const snapshot = this.#valid(tag) ?? (this.#snapshot = { version: tag.version, expiresAtMs: this.clock.nowMs() + TTL_MS, anyActive: found.anyActive, projects: new Map() });
     snapshot.anyActive = found.anyActive;
     if (hash === undefined || found.projectId === undefined) return;
     if (snapshot.projects.size >= MAX_KEYS) snapshot.projects.delete(snapshot.projects.keys().next().value!);

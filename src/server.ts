@@ -20,6 +20,7 @@ import { ApiKeys } from './services/api-keys.js';
 import type { ServiceContext } from './services/context.js';
 import { createServices } from './services/index.js';
 import { migrateToLatest, openDatabase, openPostgresPool } from './store/database.js';
+import { sqliteDataVersion } from './store/sqlite-data-version.js';
 import { Store } from './store/store.js';
 import { FileSearchIndex } from './tools/file-search/index.js';
 import { HostedTools } from './engine/hosted-tools.js';
@@ -62,7 +63,8 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   const pool = postgresUrl ? openPostgresPool(postgresUrl) : undefined;
   const db = openDatabase(config, pool);
   await migrateToLatest(db);
-  const apiKeys = new ApiKeys(db, clock);
+  // On PostgreSQL nothing tells at once of a change another process made, so keys are read per request.
+  const apiKeys = new ApiKeys(db, clock, pool ? undefined : () => sqliteDataVersion(db));
   const serves = role !== 'worker';
   // Without keys every caller can reach every object: only processes on this machine may be callers.
   if (serves && !isLoopback(config.host) && !(await apiKeys.anyActive())) {

@@ -164,13 +164,17 @@ test("a key of project B gets 404 for every id of project A, on every endpoint",
 
 const execFileAsync = promisify(execFile);
 
+/** `stepwise keys ...` as its own process, as an operator runs it beside the server. */
+const keysCli = (env: Record<string, string>, ...args: string[]) => execFileAsync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'keys', ...args], { env: { ...process.env, ...env } });
+
+const createdKey = (output: string) => ({ secret: /sk-proj-[A-Za-z0-9]{40}/.exec(output)?.[0], keyId: /key_[0-9a-z]+/.exec(output)?.[0] });
+
 test('the keys CLI creates, lists and revokes keys', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-keys-'));
-  const cli = (...args: string[]) => execFileAsync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'keys', ...args], { env: { ...process.env, STEPWISE_DATA_DIR: dataDir } });
+  const cli = (...args: string[]) => keysCli({ STEPWISE_DATA_DIR: dataDir }, ...args);
   try {
     const created = (await cli('create', '--project', 'proj_x', '--name', 'ci')).stdout;
-    const secret = /sk-proj-[A-Za-z0-9]{40}/.exec(created)?.[0];
-    const keyId = /key_[0-9a-z]+/.exec(created)?.[0];
+    const { secret, keyId } = createdKey(created);
     assert.ok(secret && keyId, created);
 
     const listed = (await cli('list')).stdout;
@@ -185,6 +189,38 @@ test('the keys CLI creates, lists and revokes keys', async () => {
     await assert.rejects(cli('revoke', 'key_missing'), /no API key with id key_missing/);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+// The server remembers what it looked up; these requests would pass on what it remembers if it
+// missed a change the CLI committed from its own process.
+test('a key the CLI creates or revokes in another process counts from the very next request', async () => {
+  const server = await startHarness();
+  const cli = (...args: string[]) => keysCli(server.env, ...args);
+  const status = async (secret?: string) => {
+    const headers: Record<string, string> = { 'OpenAI-Beta': 'assistants=v2', ...(secret && { Authorization: `Bearer ${secret}` }) };
+    return (await fetch(`${server.stepwise.url}/assistants`, { headers })).status;
+  };
+  try {
+    assert.equal(await status(), 200);
+    assert.equal(await status('sk-anything'), 200);
+
+    const first = createdKey((await cli('create', '--project', 'proj_default')).stdout);
+    assert.ok(first.secret && first.keyId);
+    assert.equal(await status(), 401);
+    assert.equal(await status('sk-anything'), 401);
+    assert.equal(await status(first.secret), 200);
+    assert.equal(await status(first.secret), 200);
+
+    const second = createdKey((await cli('create', '--project', 'proj_other')).stdout);
+    assert.ok(second.secret);
+    assert.equal(await status(second.secret), 200);
+    await cli('revoke', first.keyId);
+    assert.equal(await status(first.secret), 401);
+    assert.equal(await status(second.secret), 200);
+    assert.equal(await status(), 401);
+  } finally {
+    await server.close();
   }
 });
 

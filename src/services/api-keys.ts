@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { type Clock, unixSeconds } from '../clock.js';
 import { newId } from '../ids.js';
 import type { ApiKeyRow, Database } from '../store/schema.js';
+import { ApiKeyCache, type ChangeCounter, type KeyLookup } from './api-key-cache.js';
 
 const SECRET_PREFIX = 'sk-proj-';
 const SECRET_LENGTH = 40;
@@ -52,10 +53,16 @@ function infoOf(row: ApiKeyRow): ApiKeyInfo {
 
 /** API keys: each selects one project. Managed by the admin CLI, resolved on every request. */
 export class ApiKeys {
+  readonly #cache: ApiKeyCache | undefined;
+
+  /** Without `changes` (PostgreSQL, the CLI) every lookup reads the database. */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+    changes?: ChangeCounter,
+  ) {
+    this.#cache = changes && new ApiKeyCache(changes, clock);
+  }
 
   async create(projectId: string, name = ''): Promise<CreatedApiKey> {
     if (!isValidProjectId(projectId)) throw new Error(`invalid project id "${projectId}": use 1 to 64 letters, digits, '_' or '-'`);
@@ -70,6 +77,7 @@ export class ApiKeys {
       revoked_at: null,
     };
     await this.db.insertInto('api_keys').values(row).execute();
+    this.#cache?.forget();
     return { ...infoOf(row), secret };
   }
 
@@ -83,22 +91,35 @@ export class ApiKeys {
   /** The revoked key, or undefined when no key has that id. Revoking twice keeps the first time. */
   async revoke(keyId: string): Promise<ApiKeyInfo | undefined> {
     await this.db.updateTable('api_keys').set({ revoked_at: unixSeconds(this.clock) }).where('id', '=', keyId).where('revoked_at', 'is', null).execute();
+    this.#cache?.forget();
     const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', keyId).executeTakeFirst();
     return row && infoOf(row);
   }
 
   /**
-   * In one statement, as every request asks: the project of an active key with this secret (none
-   * without a secret), and whether any key is active. Read afresh each time, so a key revoked by
-   * the CLI, from another process, is refused by the next request.
+   * As every request asks: the project of an active key with this secret (none without a secret),
+   * and whether any key is active. From the cache while the change counter has not moved, so a key
+   * revoked by the CLI, from another process, is refused by the next request all the same.
    */
-  async lookup(secret: string | undefined): Promise<{ projectId: string | undefined; anyActive: boolean }> {
+  async lookup(secret: string | undefined): Promise<KeyLookup> {
+    const hash = secret === undefined ? undefined : hashOf(secret);
+    if (!this.#cache) return this.#read(hash);
+    const tag = await this.#cache.tag();
+    const cached = this.#cache.find(tag, hash);
+    if (cached) return cached;
+    const found = await this.#read(hash);
+    this.#cache.remember(tag, hash, found);
+    return found;
+  }
+
+  /** Both answers of `lookup` in one statement. */
+  async #read(hash: string | undefined): Promise<KeyLookup> {
     const row = await this.db
       .selectNoFrom((eb) => [
         eb
           .selectFrom('api_keys')
           .select('project_id')
-          .where('hash', '=', secret === undefined ? null : hashOf(secret))
+          .where('hash', '=', hash ?? null)
           .where('revoked_at', 'is', null)
           .as('project_id'),
         eb.exists(eb.selectFrom('api_keys').select('id').where('revoked_at', 'is', null)).as('any_active'),

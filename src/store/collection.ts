@@ -66,6 +66,11 @@ interface Document {
  */
 const compiledSql = new Map<string, string>();
 
+/** The columns to write: Kysely leaves out those whose value is undefined, and so must a query's shape. */
+function defined(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+}
+
 /**
  * One table of stored API objects. `columns` derives the indexed columns from the object, so they
  * can never disagree with the JSON.
@@ -103,7 +108,7 @@ export class Collection<T extends Document> {
   }
 
   async insert(projectId: string, doc: T): Promise<T> {
-    const values = { id: doc.id, project_id: projectId, created_at: doc.created_at, data: JSON.stringify(doc), ...this.#placement(doc), ...this.#columns(doc) };
+    const values = defined({ id: doc.id, project_id: projectId, created_at: doc.created_at, data: JSON.stringify(doc), ...this.#placement(doc), ...this.#columns(doc) });
     await this.#execute(`insert ${Object.keys(values).join()}`, Object.values(values), () => this.#db.insertInto(this.#table).values(values));
     return doc;
   }
@@ -159,7 +164,7 @@ export class Collection<T extends Document> {
    */
   async replace(projectId: string, expected: T, next: T): Promise<boolean> {
     if (matchesNothing(next.id)) return false;
-    const values = { data: JSON.stringify(next), ...this.#columns(next) };
+    const values = defined({ data: JSON.stringify(next), ...this.#columns(next) });
     const expectedData = JSON.stringify(expected);
     const result = await this.#execute(`replace ${Object.keys(values).join()}`, [...Object.values(values), projectId, next.id, expectedData], () =>
       this.#db.updateTable(this.#table).set(values).where('project_id', '=', projectId).where('id', '=', next.id).where('data', '=', expectedData),
@@ -170,7 +175,7 @@ export class Collection<T extends Document> {
   /** Writes `doc` only while the row still has the expected status: a compare-and-set for state machines. */
   async updateIf(projectId: string, doc: T, expectedStatus?: string): Promise<boolean> {
     if (matchesNothing(doc.id)) return false;
-    const values = { data: JSON.stringify(doc), ...this.#columns(doc) };
+    const values = defined({ data: JSON.stringify(doc), ...this.#columns(doc) });
     const key = this.#key(doc);
     const shape = `updateIf ${Object.keys(values).join()} ${Object.keys(key).join()} ${expectedStatus === undefined ? '' : 'status'}`;
     const parameters = [...Object.values(values), projectId, doc.id, ...Object.values(key), ...(expectedStatus === undefined ? [] : [expectedStatus])];

@@ -110,6 +110,32 @@ test('cancelling a run still waiting in the queue ends it at once', async () => 
   }
 });
 
+test('a run changed while it waits in the queue executes as stored: the metadata set meanwhile stays, and a new thread answers from its messages', async () => {
+  const solo = await startHarness({ env: { STEPWISE_RUN_CONCURRENCY: '1' } });
+  try {
+    const busy = await setup(solo);
+    solo.model.script({ hang: true }, { text: ['Oslo it is.'] });
+    const executing = await solo.client.beta.threads.runs.create(busy.thread.id, { assistant_id: busy.assistant.id });
+    await waitForStatus(solo, executing, 'in_progress');
+    // Created with its thread, so the creating request holds the run and the thread's messages.
+    const queued = await solo.client.beta.threads.createAndRun({
+      assistant_id: busy.assistant.id,
+      thread: { messages: [{ role: 'user', content: 'Where to?' }] },
+      metadata: { asked: 'first' },
+    });
+    await solo.client.beta.threads.runs.update(queued.id, { thread_id: queued.thread_id, metadata: { asked: 'first', changed: 'while queued' } });
+    await solo.client.beta.threads.runs.cancel(executing.id, { thread_id: executing.thread_id });
+    const done = await waitForStatus(solo, queued, 'completed');
+    assert.deepEqual(done.metadata, { asked: 'first', changed: 'while queued' });
+    const [answer] = await runMessages(solo, done);
+    assert.equal(textOf(answer), 'Oslo it is.');
+    const prompt = solo.model.requests[1]!.body.messages;
+    assert.deepEqual(prompt.filter((message) => message.role === 'user').map((message) => message.content), ['Where to?']);
+  } finally {
+    await solo.close();
+  }
+});
+
 test('cancelling a run in requires_action cancels it and its tool step; a finished run cannot be cancelled', async () => {
   const { assistant, thread } = await setup(h, [weather]);
   h.model.script({ toolCalls: [{ name: 'get_weather', arguments: '{"city":"Oslo"}' }] });

@@ -17,7 +17,12 @@ const CHECKPOINT_INTERVAL_MS = 100;
 export function checkpointInBackground(sqlite: SQLite.Database): () => void {
   const worker = startWorker(import.meta.url, 'checkpoint-worker', { workerData: { file: sqlite.name, intervalMs: CHECKPOINT_INTERVAL_MS } });
   worker.unref();
-  // Without the thread the connection's own checkpoints do all the work, as they would anyway.
-  worker.on('error', (error) => console.error('[stepwise] the SQLite checkpoint thread failed', error));
-  return () => worker.postMessage('stop');
+  let stopped = false;
+  // Without the thread the connection's own checkpoints do all the work, as they would anyway. A
+  // database closed (and perhaps removed) before the thread got to open it is no failure.
+  worker.on('error', (error) => stopped || console.error('[stepwise] the SQLite checkpoint thread failed', error));
+  return () => {
+    stopped = true;
+    worker.postMessage('stop');
+  };
 }

@@ -3,9 +3,9 @@ import type { Clock } from '../clock.js';
 import type { EventBus } from '../events.js';
 import { type ChatRequest, ModelError } from '../providers/chat-model.js';
 import type { ModelRegistry } from '../providers/registry.js';
-import type { RunStep, Usage } from '../spec/wire.js';
+import type { RunStatus, RunStep, Usage } from '../spec/wire.js';
 import type { HostedTools } from './hosted-tools.js';
-import type { RunRef, Store } from '../store/store.js';
+import type { RunForExecution, RunRef, Store } from '../store/store.js';
 import { imageDataUrls } from './message-images.js';
 import { modelRequest } from './model-request.js';
 import { buildPrompt, PromptTooLongError } from './prompt.js';
@@ -45,11 +45,20 @@ export class RunExecutor {
   constructor(readonly deps: ExecutorDeps) {}
 
   async execute({ projectId, runId }: RunRef, signal: AbortSignal): Promise<void> {
+    const found = await this.deps.store.runForExecution(projectId, runId);
+    if (found) await this.executeFrom(projectId, found, signal);
+  }
+
+  /** Executes the run as the caller just read it; resolves to its status as this execution last read or wrote it. */
+  async executeFrom(projectId: string, { run, pendingText }: RunForExecution, signal: AbortSignal): Promise<RunStatus> {
     const { store, bus, clock } = this.deps;
-    const found = await store.runForExecution(projectId, runId);
-    if (!found) return;
-    const { run, pendingText } = found;
     const recorder = new RunRecorder(store, bus, clock, projectId, run);
+    await this.#execute(recorder, pendingText, signal);
+    return recorder.run.status;
+  }
+
+  async #execute(recorder: RunRecorder, pendingText: string | null, signal: AbortSignal): Promise<void> {
+    const { run } = recorder;
     try {
       signal.throwIfAborted();
       if (run.status === 'cancelling') return await recorder.finish('cancelled');

@@ -23,6 +23,25 @@ export interface RunForExecution {
   pendingText: string | null;
 }
 
+/** The run's columns an execution starts from, as `runForExecution` reads them. */
+export const RUN_FOR_EXECUTION_COLUMNS = ['data', 'pending_text'] as const;
+
+export function parseRunForExecution(row: { data: string; pending_text: string | null }): RunForExecution {
+  return { run: JSON.parse(row.data) as Run, pendingText: row.pending_text };
+}
+
+/** The statuses in which a run is executed, or waits for its execution; a run in any other is settled. */
+export const EXECUTING_RUN_STATUSES: readonly RunStatus[] = ['queued', 'in_progress', 'cancelling'];
+
+/**
+ * A run's lease guards its execution (src/store/leases.ts), so the write that settles the run
+ * (it ends, or waits for tool outputs) ends the lease too: the worker then has no release to send.
+ */
+function runColumns(run: Run): Record<string, string | number | null> {
+  const columns = { thread_id: run.thread_id, status: run.status, expires_at: run.expires_at };
+  return EXECUTING_RUN_STATUSES.includes(run.status) ? columns : { ...columns, lease_owner: null, lease_expires_at: null };
+}
+
 export interface RunRef {
   projectId: string;
   runId: string;
@@ -66,7 +85,7 @@ export class Store {
     this.assistants = new Collection<Assistant>(db, 'assistants');
     this.threads = new Collection<Thread>(db, 'threads');
     this.messages = new Collection<Message>(db, 'messages', { columns: (m) => ({ thread_id: m.thread_id, run_id: m.run_id }) });
-    this.runs = new Collection<Run>(db, 'runs', { columns: (r) => ({ thread_id: r.thread_id, status: r.status, expires_at: r.expires_at }) });
+    this.runs = new Collection<Run>(db, 'runs', { columns: runColumns });
     this.steps = new Collection<RunStep>(db, 'run_steps', { columns: (s) => ({ thread_id: s.thread_id, run_id: s.run_id }) });
     this.files = new Collection<OpenAIFile>(db, 'files', { columns: (f) => ({ purpose: f.purpose, expires_at: f.expires_at ?? null }) });
     this.uploads = new Collection<Upload>(db, 'uploads', { columns: (u) => ({ status: u.status }) });
@@ -156,14 +175,8 @@ export class Store {
 
   /** A run with the text its last turn held for after the tool outputs, in one read. */
   async runForExecution(projectId: string, runId: string): Promise<RunForExecution | undefined> {
-    const row = await this.db
-      .selectFrom('runs')
-      .select(['data', 'pending_text'])
-      .where('project_id', '=', projectId)
-      .where('id', '=', runId)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return { run: JSON.parse(row.data) as Run, pendingText: row.pending_text };
+    const row = await this.db.selectFrom('runs').select(RUN_FOR_EXECUTION_COLUMNS).where('project_id', '=', projectId).where('id', '=', runId).executeTakeFirst();
+    return row && parseRunForExecution(row);
   }
 
   /** A thread's messages and run steps, each in creation order, in one read: what a prompt is built from. */

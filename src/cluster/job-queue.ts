@@ -84,6 +84,9 @@ export class JobQueue {
           localQueue: { size: LOCAL_QUEUE_SIZE },
           // New jobs arrive by NOTIFY; polling only picks up retries that come due.
           pollInterval: 1000,
+          // Jobs that end within the same millisecond are deleted in one statement. A job a crash
+          // leaves undeleted runs again, and finds its run settled, its file indexed.
+          completeJobBatchDelay: 0,
         },
       },
       taskList,

@@ -43,9 +43,12 @@ export function messageFromRequest(threadId: string, params: CreateMessageReques
   };
 }
 
+export function messagesFromRequests(threadId: string, requests: CreateMessageRequest[], createdAt: number, param: string): Message[] {
+  return requests.map((request, index) => messageFromRequest(threadId, request, createdAt, `${param}[${index}].`));
+}
+
 export async function insertMessages(store: Store, projectId: string, threadId: string, requests: CreateMessageRequest[], createdAt: number, param: string): Promise<void> {
-  const messages = requests.map((request, index) => messageFromRequest(threadId, request, createdAt, `${param}[${index}].`));
-  for (const message of messages) await store.messages.insert(projectId, message);
+  for (const message of messagesFromRequests(threadId, requests, createdAt, param)) await store.messages.insert(projectId, message);
 }
 
 export class Messages {

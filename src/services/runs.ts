@@ -18,8 +18,8 @@ import type { Store } from '../store/store.js';
 import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { ServiceContext } from './context.js';
 import { insertMessages } from './messages.js';
-import { activeRun, checkRunCapacity, isTerminal } from './run-status.js';
-import { insertThread } from './threads.js';
+import { activeRun, checkRunCapacity, isTerminal, underRunCapacity } from './run-status.js';
+import { newThread } from './threads.js';
 import { resolveToolResources } from './tool-resources.js';
 import { checkMetadata, checkTextLength, checkTools } from './validation.js';
 
@@ -122,12 +122,11 @@ export class Runs {
     // Resources given beside the thread are the thread's, as if given inside it.
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
-    const { thread, run } = await this.ctx.store.transaction(async (store) => {
-      await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
-      const created = await insertThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
-      const newRun = this.#newRun(runId, created.id, assistant, runParams, createdAt);
-      await store.runs.insert(projectId, newRun);
-      return { thread: created, run: newRun };
+    const { thread, run } = await underRunCapacity(this.ctx.store, projectId, this.ctx.config.maxActiveRunsPerProject, async (store) => {
+      const created = newThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
+      const newRun = this.#newRun(runId, created.thread.id, assistant, runParams, createdAt);
+      await store.insertAll([...created.rows, store.runs.rows(projectId, [newRun])]);
+      return { thread: created.thread, run: newRun };
     });
     await indexInThreadVectorStore(this.ctx, projectId, thread.id, searchFiles);
     // Indexing attachments names the thread's new vector store in its tool resources.

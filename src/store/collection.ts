@@ -48,6 +48,12 @@ function matchesNothing(...values: (string | undefined)[]): boolean {
   return values.some((value) => value?.includes('\u0000'));
 }
 
+/** Rows for one table, as `Collection.rows` builds them. */
+export interface TableRows {
+  table: CollectionName;
+  rows: Record<string, unknown>[];
+}
+
 interface Document {
   id: string;
   created_at: number;
@@ -74,11 +80,17 @@ export class Collection<T extends Document> {
   }
 
   async insert(projectId: string, doc: T): Promise<T> {
-    await this.#db
-      .insertInto(this.#table)
-      .values({ id: doc.id, project_id: projectId, created_at: doc.created_at, data: JSON.stringify(doc), ...this.#columns(doc) })
-      .execute();
+    await this.#db.insertInto(this.#table).values(this.#row(projectId, doc)).execute();
     return doc;
+  }
+
+  /** The rows `insert` would write for `docs`, for `Store.insertAll`. */
+  rows(projectId: string, docs: T[]): TableRows {
+    return { table: this.#table, rows: docs.map((doc) => this.#row(projectId, doc)) };
+  }
+
+  #row(projectId: string, doc: T): Record<string, unknown> {
+    return { id: doc.id, project_id: projectId, created_at: doc.created_at, data: JSON.stringify(doc), ...this.#columns(doc) };
   }
 
   get(projectId: string, id: string, filter: Filter = {}): Promise<T | undefined> {

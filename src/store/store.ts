@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type QueryCreator, sql } from 'kysely';
 import type {
   Assistant,
   Message,
@@ -14,7 +14,7 @@ import type {
   VectorStoreFile,
   VectorStoreFileBatch,
 } from '../spec/wire.js';
-import { Collection } from './collection.js';
+import { Collection, type TableRows } from './collection.js';
 import { dialectOf, jsonNumber } from './dialect.js';
 import type { Database } from './schema.js';
 
@@ -100,6 +100,26 @@ export class Store {
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => work(new Store(trx)));
+  }
+
+  /**
+   * Writes new rows of several tables as one unit. On PostgreSQL that is one statement (each
+   * table's INSERT in a data-modifying CTE): one round trip, where a transaction of the inserts
+   * takes one for each and two more for BEGIN and COMMIT.
+   */
+  async insertAll(tables: TableRows[]): Promise<void> {
+    // Kysely cannot type inserts into tables chosen at run time.
+    const db = this.db as Kysely<any>;
+    const present = tables.filter(({ rows }) => rows.length > 0);
+    if (present.length === 0) return;
+    if (dialectOf(db) === 'postgres') {
+      let query: QueryCreator<any> = db;
+      for (const [index, { table, rows }] of present.entries()) query = query.with(`inserted_${index}`, (creator) => creator.insertInto(table).values(rows));
+      await query.selectNoFrom(sql<number>`1`.as('done')).execute();
+      return;
+    }
+    if (!db.isTransaction) return this.transaction((store) => store.insertAll(present));
+    for (const { table, rows } of present) await db.insertInto(table).values(rows).execute();
   }
 
   /**

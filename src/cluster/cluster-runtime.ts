@@ -47,6 +47,7 @@ export interface ClusterOptions {
 export class ClusterRuntime implements Runtime {
   readonly scheduler: RunScheduler = {
     enqueue: (projectId, runId) => this.#enqueueRun({ projectId, runId }),
+    queueing: (projectId, runId) => JobQueue.adding('stepwise_run', { projectId, runId } satisfies RunRef, runId),
     abort: (runId, reason) => this.#abortRun(runId, reason),
   };
   readonly ingestion: IngestionScheduler = {
@@ -75,7 +76,7 @@ export class ClusterRuntime implements Runtime {
   }
 
   static async connect(options: ClusterOptions): Promise<ClusterRuntime> {
-    const runtime = new ClusterRuntime(options, await JobQueue.connect(options.pool, options.log));
+    const runtime = new ClusterRuntime(options, await JobQueue.connect(options.db, options.pool, options.log));
     if (runtime.#works) await options.channels.listen(CONTROL_CHANNEL, (message) => runtime.#stopHere(message as Control));
     return runtime;
   }

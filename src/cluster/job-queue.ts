@@ -1,3 +1,4 @@
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type pg from 'pg';
 import { Logger, makeWorkerUtils, run, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
 
@@ -28,24 +29,33 @@ export class JobQueue {
   #runner: Runner | undefined;
 
   private constructor(
+    readonly db: Kysely<any>,
     readonly pool: pg.Pool,
     readonly utils: WorkerUtils,
     readonly log: (message: string, error?: unknown) => void,
   ) {}
 
-  static async connect(pool: pg.Pool, log: (message: string, error?: unknown) => void): Promise<JobQueue> {
+  static async connect(db: Kysely<any>, pool: pg.Pool, log: (message: string, error?: unknown) => void): Promise<JobQueue> {
     const utils = await makeWorkerUtils({ pgPool: pool, logger: graphileLogger(log) });
     await utils.migrate();
-    return new JobQueue(pool, utils, log);
+    return new JobQueue(db, pool, utils, log);
   }
 
   /**
    * Queues a job unless one with its key is waiting already (that one keeps its place in line, so
    * the orphan sweeps can queue again freely); a job with its key still running does not count.
-   * The job is flagged with its task, so that a runner at its limit for the task can skip it.
    */
   async add(task: TaskName, payload: object, key: string): Promise<void> {
-    await this.utils.addJob(task, payload, { jobKey: `${task}:${key}`, jobKeyMode: 'preserve_run_at', maxAttempts: MAX_ATTEMPTS, flags: [task] });
+    await sql`SELECT ${JobQueue.adding(task, payload, key)}`.execute(this.db);
+  }
+
+  /**
+   * The SQL expression that queues the job as `add` does, for a statement that writes more: the
+   * job commits with what it is for. The job is flagged with its task, so that a runner at its
+   * limit for the task can skip it.
+   */
+  static adding(task: TaskName, payload: object, key: string): RawBuilder<unknown> {
+    return sql`graphile_worker.add_job(identifier => ${task}::text, payload => ${JSON.stringify(payload)}::json, max_attempts => ${MAX_ATTEMPTS}::int, job_key => ${`${task}:${key}`}::text, flags => ${[task]}::text[], job_key_mode => 'preserve_run_at')`;
   }
 
   /**

@@ -83,10 +83,10 @@ export class Runs {
   }
 
   // Only the stream of the request creating the run can be subscribed to it yet: these events stay in this process.
-  #announce(projectId: string, run: Run): Run {
+  #announce(projectId: string, run: Run, queued = false): Run {
     this.ctx.bus.publishLocally(run.id, 'thread.run.created', run);
     this.ctx.bus.publishLocally(run.id, 'thread.run.queued', run);
-    this.ctx.scheduler.enqueue(projectId, run.id);
+    if (!queued) this.ctx.scheduler.enqueue(projectId, run.id);
     return run;
   }
 
@@ -122,17 +122,19 @@ export class Runs {
     // Resources given beside the thread are the thread's, as if given inside it.
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
+    // The run is queued as it is stored, unless its attachments must be indexed into the thread first.
+    const queueing = searchFiles.length === 0 ? this.ctx.scheduler.queueing?.(projectId, runId) : undefined;
     const { thread, run } = await underRunCapacity(this.ctx.store, projectId, this.ctx.config.maxActiveRunsPerProject, async (store) => {
       const created = newThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
       const newRun = this.#newRun(runId, created.thread.id, assistant, runParams, createdAt);
-      await store.insertAll([...created.rows, store.runs.rows(projectId, [newRun])]);
+      await store.insertAll([...created.rows, store.runs.rows(projectId, [newRun])], queueing);
       return { thread: created.thread, run: newRun };
     });
     await indexInThreadVectorStore(this.ctx, projectId, thread.id, searchFiles);
     // Indexing attachments names the thread's new vector store in its tool resources.
     const announced = searchFiles.length > 0 ? ((await this.ctx.store.threads.get(projectId, thread.id)) ?? thread) : thread;
     this.ctx.bus.publishLocally(run.id, 'thread.created', announced);
-    return { thread, run: this.#announce(projectId, run) };
+    return { thread, run: this.#announce(projectId, run, queueing !== undefined) };
   }
 
   async retrieve(projectId: string, threadId: string, runId: string): Promise<Run> {

@@ -1,4 +1,4 @@
-import { type Kysely, type QueryCreator, sql } from 'kysely';
+import { type Kysely, type QueryCreator, type RawBuilder, sql } from 'kysely';
 import type {
   Assistant,
   Message,
@@ -105,9 +105,10 @@ export class Store {
   /**
    * Writes new rows of several tables as one unit. On PostgreSQL that is one statement (each
    * table's INSERT in a data-modifying CTE): one round trip, where a transaction of the inserts
-   * takes one for each and two more for BEGIN and COMMIT.
+   * takes one for each and two more for BEGIN and COMMIT. `alongside`, PostgreSQL only: an
+   * expression the statement evaluates too (a scheduler's `queueing`).
    */
-  async insertAll(tables: TableRows[]): Promise<void> {
+  async insertAll(tables: TableRows[], alongside?: RawBuilder<unknown>): Promise<void> {
     // Kysely cannot type inserts into tables chosen at run time.
     const db = this.db as Kysely<any>;
     const present = tables.filter(({ rows }) => rows.length > 0);
@@ -115,9 +116,10 @@ export class Store {
     if (dialectOf(db) === 'postgres') {
       let query: QueryCreator<any> = db;
       for (const [index, { table, rows }] of present.entries()) query = query.with(`inserted_${index}`, (creator) => creator.insertInto(table).values(rows));
-      await query.selectNoFrom(sql<number>`1`.as('done')).execute();
+      await query.selectNoFrom((alongside ?? sql`1`).as('done')).execute();
       return;
     }
+    if (alongside) throw new Error('insertAll evaluates SQL alongside only on PostgreSQL');
     if (!db.isTransaction) return this.transaction((store) => store.insertAll(present));
     for (const { table, rows } of present) await db.insertInto(table).values(rows).execute();
   }

@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import PQueue from 'p-queue';
 import type pg from 'pg';
 import { Logger, makeWorkerUtils, run, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
 
@@ -65,25 +66,18 @@ export class JobQueue {
    */
   async work(tasks: Record<TaskName, TaskWork>): Promise<void> {
     const entries = Object.entries(tasks) as [TaskName, TaskWork][];
-    const running = new Map<TaskName, number>(entries.map(([task]) => [task, 0]));
+    // The local queue may hand a job to a worker that asked before its task was at its limit: the
+    // job then waits here for its turn, so the limit holds.
+    const queues = new Map(entries.map(([task, { concurrency }]) => [task, new PQueue({ concurrency })]));
     const taskList: Record<string, Task> = {};
-    for (const [task, { handler }] of entries) {
-      taskList[task] = async (payload) => {
-        running.set(task, running.get(task)! + 1);
-        try {
-          await handler(payload);
-        } finally {
-          running.set(task, running.get(task)! - 1);
-        }
-      };
-    }
+    for (const [task, { handler }] of entries) taskList[task] = (payload) => queues.get(task)!.add(() => handler(payload));
     this.#runner = await run({
       pgPool: this.pool,
       concurrency: entries.reduce((sum, [, { concurrency }]) => sum + concurrency, 0),
       // A task at its limit is skipped when fetching, so the runner's slots stay split between the
       // tasks. Null (nothing to skip) lets the local queue serve the job.
       forbiddenFlags: () => {
-        const full = entries.filter(([task, { concurrency }]) => running.get(task)! >= concurrency).map(([task]) => task);
+        const full = entries.filter(([task, { concurrency }]) => queues.get(task)!.pending + queues.get(task)!.size >= concurrency).map(([task]) => task);
         return full.length > 0 ? full : null;
       },
       noHandleSignals: true,

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import OpenAI from 'openai';
 import { ScriptedModel } from '../test/support/scripted-model.js';
 import { TEST_DATABASE_URL } from '../test/support/test-database.js';
-import { type Counters, type Deployment, deploy, perRun } from './support/measured.js';
+import { type Deployment, deploy, difference, perRun, type Usage } from './support/measured.js';
 
 const runs = Number(process.argv[2] ?? 400);
 const concurrency = Number(process.argv[3] ?? 32);
@@ -31,7 +31,7 @@ interface Result {
   ttftP99: number;
   failed: number;
   /** What the Stepwise processes used over the measured runs. */
-  used?: Counters;
+  used?: Usage;
 }
 
 const model = await ScriptedModel.start();
@@ -115,5 +115,11 @@ for (const result of results) {
   console.log(
     `${result.name.padEnd(44)} ${result.runsPerSecond.toFixed(1).padStart(8)} ${`${result.ttftP50.toFixed(1)} ms`.padStart(10)} ${`${result.ttftP99.toFixed(1)} ms`.padStart(10)} ${result.failed}`,
   );
-  if (result.used) console.log(`${''.padEnd(44)} per run: ${perRun(result.used, runs)}`);
+  if (!result.used) continue;
+  console.log(`${''.padEnd(44)} per run: ${perRun(result.used, runs)}`);
+  // On PostgreSQL, the API process's share and the workers'.
+  if (result.used.roundTrips > 0) {
+    const { api } = result.used;
+    console.log(`${''.padEnd(44)}   API ${perRun(api, runs)}; workers ${perRun(difference([api], [result.used]), runs)}`);
+  }
 }

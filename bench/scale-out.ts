@@ -9,11 +9,15 @@ import { performance } from 'node:perf_hooks';
 import OpenAI from 'openai';
 import { ScriptedModel } from '../test/support/scripted-model.js';
 import { TEST_DATABASE_URL } from '../test/support/test-database.js';
-import { type Counters, type Deployment, deploy, perRun } from './support/measured.js';
+import { type Deployment, deploy, difference, perRun, type Usage } from './support/measured.js';
 
 const runs = Number(process.argv[2] ?? 400);
 const concurrency = Number(process.argv[3] ?? 32);
-const warmup = 40;
+/**
+ * Runs before the measured ones, for each process that executes runs: each process compiles its
+ * hot code itself, so a warm-up split between four workers leaves each of them colder.
+ */
+const warmupPerExecutor = 200;
 
 function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -27,7 +31,7 @@ interface Result {
   ttftP99: number;
   failed: number;
   /** What the Stepwise processes used over the measured runs. */
-  used?: Counters;
+  used?: Usage;
 }
 
 const model = await ScriptedModel.start();
@@ -53,8 +57,8 @@ async function load(count: number, request: () => Promise<number | undefined>): 
   return { seconds: (performance.now() - start) / 1000, ttfts, failed };
 }
 
-async function measure(name: string, request: () => Promise<number | undefined>, deployment?: Deployment): Promise<Result> {
-  await load(warmup, request);
+async function measure(name: string, request: () => Promise<number | undefined>, executors: number, deployment?: Deployment): Promise<Result> {
+  await load(warmupPerExecutor * executors, request);
   await deployment?.usedSinceLast();
   const { seconds, ttfts, failed } = await load(runs, request);
   const used = await deployment?.usedSinceLast();
@@ -87,14 +91,14 @@ async function stepwiseRequest(client: OpenAI) {
 async function throughStepwise(name: string, workers: number): Promise<Result> {
   const deployment = await deploy(model.url, workers, TEST_DATABASE_URL);
   try {
-    return await measure(name, await stepwiseRequest(new OpenAI({ baseURL: deployment.url, apiKey: 'k', maxRetries: 0 })), deployment);
+    return await measure(name, await stepwiseRequest(new OpenAI({ baseURL: deployment.url, apiKey: 'k', maxRetries: 0 })), Math.max(1, workers), deployment);
   } finally {
     await deployment.close();
   }
 }
 
 const results: Result[] = [];
-results.push(await measure('direct to the model server', directRequest(new OpenAI({ baseURL: model.url, apiKey: 'k', maxRetries: 0 }))));
+results.push(await measure('direct to the model server', directRequest(new OpenAI({ baseURL: model.url, apiKey: 'k', maxRetries: 0 })), 1));
 results.push(await throughStepwise('Stepwise on SQLite, 1 process', 0));
 if (TEST_DATABASE_URL) {
   for (const workers of [1, 2, 4]) {
@@ -105,11 +109,17 @@ if (TEST_DATABASE_URL) {
 }
 await model.close();
 
-console.log(`${runs} streamed runs per row (after ${warmup} warm-up), ${concurrency} in flight, scripted model at zero latency`);
+console.log(`${runs} streamed runs per row (after ${warmupPerExecutor} warm-up runs per executing process), ${concurrency} in flight, scripted model at zero latency`);
 console.log(`${'configuration'.padEnd(44)} ${'runs/s'.padStart(8)} ${'TTFT p50'.padStart(10)} ${'TTFT p99'.padStart(10)} failed`);
 for (const result of results) {
   console.log(
     `${result.name.padEnd(44)} ${result.runsPerSecond.toFixed(1).padStart(8)} ${`${result.ttftP50.toFixed(1)} ms`.padStart(10)} ${`${result.ttftP99.toFixed(1)} ms`.padStart(10)} ${result.failed}`,
   );
-  if (result.used) console.log(`${''.padEnd(44)} per run: ${perRun(result.used, runs)}`);
+  if (!result.used) continue;
+  console.log(`${''.padEnd(44)} per run: ${perRun(result.used, runs)}`);
+  // On PostgreSQL, the API process's share and the workers'.
+  if (result.used.roundTrips > 0) {
+    const { api } = result.used;
+    console.log(`${''.padEnd(44)}   API ${perRun(api, runs)}; workers ${perRun(difference([api], [result.used]), runs)}`);
+  }
 }

@@ -52,11 +52,16 @@ export function difference(before: Counters[], after: Counters[]): Counters {
   return total;
 }
 
+/** What a deployment's processes used, summed, and what its first process (the API) used of it. */
+export interface Usage extends Counters {
+  api: Counters;
+}
+
 /** Stepwise as separate processes: SQLite in one (`workers` 0), or PostgreSQL with one API process and `workers`. */
 export interface Deployment {
   url: string;
   /** What every process of the deployment used since the last call (or since it started). */
-  usedSinceLast(): Promise<Counters>;
+  usedSinceLast(): Promise<Usage>;
   close(): Promise<void>;
 }
 
@@ -72,7 +77,7 @@ export async function deploy(modelUrl: string, workers: number, postgresUrl: str
     url: api.url,
     async usedSinceLast() {
       const now = await Promise.all(processes.map((p) => p.counters()));
-      const used = difference(last, now);
+      const used = { ...difference(last, now), api: difference(last.slice(0, 1), now.slice(0, 1)) };
       last = now;
       return used;
     },

@@ -11,13 +11,16 @@ import type { AbortReason, IngestionScheduler, RunScheduler, ServiceContext } fr
 import { type IngestionDeps, type IngestionStopReason, ingestFile, ingestionKey } from '../services/ingestion.js';
 import { Leases, type RowMatch } from '../store/leases.js';
 import type { Database } from '../store/schema.js';
-import type { RunRef, VectorStoreFileRef } from '../store/store.js';
+import { EXECUTING_RUN_STATUSES, parseRunForExecution, RUN_FOR_EXECUTION_COLUMNS, type RunRef, type VectorStoreFileRef } from '../store/store.js';
 import { JobQueue } from './job-queue.js';
 import type { PgChannels } from './pg-channel.js';
 
 const CONTROL_CHANNEL = 'stepwise_control';
 
 /** Asks whichever process executes a job to stop it. */
+/** A run's row as a worker's claim reads it. */
+type ClaimedRun = { data: string; pending_text: string | null };
+
 type Control = { kind: 'run'; key: string; reason: StopReason } | { kind: 'ingest'; key: string; reason: IngestionStopReason };
 
 export type Role = 'api' | 'worker' | 'all';
@@ -44,6 +47,7 @@ export interface ClusterOptions {
 export class ClusterRuntime implements Runtime {
   readonly scheduler: RunScheduler = {
     enqueue: (projectId, runId) => this.#enqueueRun({ projectId, runId }),
+    queueing: (projectId, runId) => JobQueue.adding('stepwise_run', { projectId, runId } satisfies RunRef, runId),
     abort: (runId, reason) => this.#abortRun(runId, reason),
   };
   readonly ingestion: IngestionScheduler = {
@@ -72,7 +76,7 @@ export class ClusterRuntime implements Runtime {
   }
 
   static async connect(options: ClusterOptions): Promise<ClusterRuntime> {
-    const runtime = new ClusterRuntime(options, await JobQueue.connect(options.pool, options.log));
+    const runtime = new ClusterRuntime(options, await JobQueue.connect(options.db, options.pool, options.log));
     if (runtime.#works) await options.channels.listen(CONTROL_CHANNEL, (message) => runtime.#stopHere(message as Control));
     return runtime;
   }
@@ -131,32 +135,48 @@ export class ClusterRuntime implements Runtime {
   }
 
   #execute(ref: RunRef): Promise<void> {
-    return this.#leased(this.#runLeases, { project_id: ref.projectId, id: ref.runId }, this.#runs, ref.runId, async (signal, takeovers) => {
-      // A run that was never taken over needs no preparing (and no extra read).
-      if (takeovers > 0) await prepareTakeover(this.options.executor.deps, ref, takeovers);
-      await this.options.executor.execute(ref, signal);
+    const row = { project_id: ref.projectId, id: ref.runId };
+    return this.#leased<StopReason, ClaimedRun>(this.#runLeases, row, RUN_FOR_EXECUTION_COLUMNS, this.#runs, ref.runId, async (signal, claimed) => {
+      const { executor } = this.options;
+      const takeovers = claimed.lease_takeovers;
+      // A run that was never taken over needs no preparing, and starts from the row the claim read.
+      if (takeovers > 0) {
+        await prepareTakeover(executor.deps, ref, takeovers);
+        await executor.execute(ref, signal);
+        return false;
+      }
+      const found = parseRunForExecution(claimed);
+      const status = await executor.executeFrom(ref.projectId, found, signal);
+      // Settled since the claim: the write that settled it, whoever made it, ended the lease.
+      return EXECUTING_RUN_STATUSES.includes(found.run.status) && !EXECUTING_RUN_STATUSES.includes(status);
     });
   }
 
   #ingest(ref: VectorStoreFileRef): Promise<void> {
     const row = { project_id: ref.projectId, vector_store_id: ref.vectorStoreId, id: ref.fileId };
-    return this.#leased(this.#fileLeases, row, this.#ingesting, ingestionKey(ref), (signal, takeovers) => ingestFile(this.options.ingestionDeps, ref, signal, takeovers));
+    return this.#leased(this.#fileLeases, row, [], this.#ingesting, ingestionKey(ref), async (signal, { lease_takeovers }) => {
+      await ingestFile(this.options.ingestionDeps, ref, signal, lease_takeovers);
+      return false;
+    });
   }
 
   /**
    * Does a job's work while holding its lease, renewed by heartbeat; losing the lease stops the
-   * work as a shutdown does. Does nothing while a live lease elsewhere holds the job.
+   * work as a shutdown does. Does nothing while a live lease elsewhere holds the job. `work` gets
+   * the row's `columns` as the claim read them, and resolves to whether its last write ended the
+   * lease already (a run's settling write does), so that no release is sent.
    */
-  async #leased<Reason extends string>(
+  async #leased<Reason extends string, Row extends Record<string, unknown> = Record<string, never>>(
     leases: Leases,
     row: RowMatch,
+    columns: readonly string[],
     registry: AbortRegistry<Reason | 'shutdown'>,
     key: string,
-    work: (signal: AbortSignal, takeovers: number) => Promise<void>,
+    work: (signal: AbortSignal, claimed: Row & { lease_takeovers: number }) => Promise<boolean>,
   ): Promise<void> {
     if (registry.has(key)) return;
-    const takeovers = await leases.claim(row);
-    if (takeovers === undefined) return;
+    const claimed = await leases.claim<Row>(row, columns);
+    if (claimed === undefined) return;
     const { signal, done } = registry.start(key);
     const heartbeat = setInterval(() => {
       leases.renew(row).then(
@@ -164,12 +184,14 @@ export class ClusterRuntime implements Runtime {
         (error) => this.options.log(`renewing the lease on ${key} failed`, error),
       );
     }, this.options.runLeaseMs / 3);
+    let ended = false;
     try {
-      await work(signal, takeovers);
+      ended = await work(signal, claimed);
     } finally {
       clearInterval(heartbeat);
       done();
-      await (signal.reason === 'shutdown' ? leases.relinquish(row) : leases.release(row));
+      if (signal.reason === 'shutdown') await leases.relinquish(row);
+      else if (!ended) await leases.release(row);
     }
   }
 

@@ -1,3 +1,5 @@
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import PQueue from 'p-queue';
 import type pg from 'pg';
 import { Logger, makeWorkerUtils, run, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
 
@@ -28,24 +30,33 @@ export class JobQueue {
   #runner: Runner | undefined;
 
   private constructor(
+    readonly db: Kysely<any>,
     readonly pool: pg.Pool,
     readonly utils: WorkerUtils,
     readonly log: (message: string, error?: unknown) => void,
   ) {}
 
-  static async connect(pool: pg.Pool, log: (message: string, error?: unknown) => void): Promise<JobQueue> {
+  static async connect(db: Kysely<any>, pool: pg.Pool, log: (message: string, error?: unknown) => void): Promise<JobQueue> {
     const utils = await makeWorkerUtils({ pgPool: pool, logger: graphileLogger(log) });
     await utils.migrate();
-    return new JobQueue(pool, utils, log);
+    return new JobQueue(db, pool, utils, log);
   }
 
   /**
    * Queues a job unless one with its key is waiting already (that one keeps its place in line, so
    * the orphan sweeps can queue again freely); a job with its key still running does not count.
-   * The job is flagged with its task, so that a runner at its limit for the task can skip it.
    */
   async add(task: TaskName, payload: object, key: string): Promise<void> {
-    await this.utils.addJob(task, payload, { jobKey: `${task}:${key}`, jobKeyMode: 'preserve_run_at', maxAttempts: MAX_ATTEMPTS, flags: [task] });
+    await sql`SELECT ${JobQueue.adding(task, payload, key)}`.execute(this.db);
+  }
+
+  /**
+   * The SQL expression that queues the job as `add` does, for a statement that writes more: the
+   * job commits with what it is for. The job is flagged with its task, so that a runner at its
+   * limit for the task can skip it.
+   */
+  static adding(task: TaskName, payload: object, key: string): RawBuilder<unknown> {
+    return sql`graphile_worker.add_job(identifier => ${task}::text, payload => ${JSON.stringify(payload)}::json, max_attempts => ${MAX_ATTEMPTS}::int, job_key => ${`${task}:${key}`}::text, flags => ${[task]}::text[], job_key_mode => 'preserve_run_at')`;
   }
 
   /**
@@ -55,25 +66,18 @@ export class JobQueue {
    */
   async work(tasks: Record<TaskName, TaskWork>): Promise<void> {
     const entries = Object.entries(tasks) as [TaskName, TaskWork][];
-    const running = new Map<TaskName, number>(entries.map(([task]) => [task, 0]));
+    // The local queue may hand a job to a worker that asked before its task was at its limit: the
+    // job then waits here for its turn, so the limit holds.
+    const queues = new Map(entries.map(([task, { concurrency }]) => [task, new PQueue({ concurrency })]));
     const taskList: Record<string, Task> = {};
-    for (const [task, { handler }] of entries) {
-      taskList[task] = async (payload) => {
-        running.set(task, running.get(task)! + 1);
-        try {
-          await handler(payload);
-        } finally {
-          running.set(task, running.get(task)! - 1);
-        }
-      };
-    }
+    for (const [task, { handler }] of entries) taskList[task] = (payload) => queues.get(task)!.add(() => handler(payload));
     this.#runner = await run({
       pgPool: this.pool,
       concurrency: entries.reduce((sum, [, { concurrency }]) => sum + concurrency, 0),
       // A task at its limit is skipped when fetching, so the runner's slots stay split between the
       // tasks. Null (nothing to skip) lets the local queue serve the job.
       forbiddenFlags: () => {
-        const full = entries.filter(([task, { concurrency }]) => running.get(task)! >= concurrency).map(([task]) => task);
+        const full = entries.filter(([task, { concurrency }]) => queues.get(task)!.pending + queues.get(task)!.size >= concurrency).map(([task]) => task);
         return full.length > 0 ? full : null;
       },
       noHandleSignals: true,
@@ -84,6 +88,9 @@ export class JobQueue {
           localQueue: { size: LOCAL_QUEUE_SIZE },
           // New jobs arrive by NOTIFY; polling only picks up retries that come due.
           pollInterval: 1000,
+          // Jobs that end within the same millisecond are deleted in one statement. A job a crash
+          // leaves undeleted runs again, and finds its run settled, its file indexed.
+          completeJobBatchDelay: 0,
         },
       },
       taskList,

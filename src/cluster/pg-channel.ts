@@ -1,19 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
-// NOTIFY payloads are capped at 8000 bytes; this many UTF-16 units of JSON stay below it.
-const PAYLOAD_CHARS = 1900;
+// NOTIFY payloads are capped at 8000 bytes: a header and this many UTF-16 units of JSON (at most
+// three bytes each in UTF-8) stay below it.
+const PAYLOAD_CHARS = 2600;
 
-interface Envelope {
-  /** The process that sent it, so a process skips what it sent itself. */
-  o: string;
-  /** The batch's number at its sender, for putting pieces back together. */
-  n: number;
-  /** This piece's index and the number of pieces. */
-  i: number;
-  c: number;
-  /** A piece of the JSON array of messages in the batch. */
-  p: string;
+/**
+ * A NOTIFY's payload is a header line, `origin batch index count`, then a piece of the JSON array
+ * of the batch's messages: `origin` names the sending process (a process skips what it sent
+ * itself), `batch` numbers the batch at its sender and `index` of `count` places the piece in it.
+ * The JSON is sent as it is, not inside more JSON, so neither side escapes it again.
+ */
+function payload(origin: string, batch: number, index: number, count: number, piece: string): string {
+  return `${origin} ${batch} ${index} ${count}\n${piece}`;
+}
+
+/** The JSON in pieces that each fit a NOTIFY; a piece never ends inside a surrogate pair. */
+function pieces(text: string): string[] {
+  const result: string[] = [];
+  for (let start = 0; start < text.length || result.length === 0; ) {
+    let end = Math.min(start + PAYLOAD_CHARS, text.length);
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--;
+    result.push(text.slice(start, end));
+    start = end;
+  }
+  return result;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 interface Pending {
@@ -27,9 +42,10 @@ export type ChannelListener = (message: unknown) => void;
 
 /**
  * JSON messages between processes over PostgreSQL LISTEN/NOTIFY. One connection sends, one
- * listens. Messages queued while a NOTIFY is under way go out together in the next one, so a
- * busy process needs few round trips, and each channel keeps the order a sender sent in. A batch
- * past NOTIFY's size limit travels in pieces.
+ * listens. Messages sent in one turn of the event loop (the events of a commit, of several runs)
+ * go out together, and so do those queued while a NOTIFY is under way, so a busy process needs
+ * few round trips; each channel keeps the order a sender sent in. A batch past NOTIFY's size
+ * limit travels in pieces.
  */
 export class PgChannels {
   readonly origin = randomUUID();
@@ -64,7 +80,7 @@ export class PgChannels {
   send(channel: string, message: unknown): Promise<void> {
     const json = JSON.stringify(message);
     const sent = new Promise<void>((resolve, reject) => this.#pending.push({ channel, json, resolve, reject }));
-    this.#flushing ??= this.#flush();
+    this.#flushing ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.#flush());
     return sent;
   }
 
@@ -97,32 +113,32 @@ export class PgChannels {
   }
 
   async #notify(channel: string, text: string): Promise<void> {
-    const count = Math.max(1, Math.ceil(text.length / PAYLOAD_CHARS));
-    const number = this.#batches++;
-    for (let index = 0; index < count; index++) {
-      const envelope: Envelope = { o: this.origin, n: number, i: index, c: count, p: text.slice(index * PAYLOAD_CHARS, (index + 1) * PAYLOAD_CHARS) };
-      await this.sender.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify(envelope)]);
+    const batch = this.#batches++;
+    const split = pieces(text);
+    for (const [index, piece] of split.entries()) {
+      await this.sender.query('SELECT pg_notify($1, $2)', [channel, payload(this.origin, batch, index, split.length, piece)]);
     }
   }
 
-  #receive(channel: string, payload: string | undefined): void {
+  #receive(channel: string, text: string | undefined): void {
     const listener = this.#listeners.get(channel);
-    if (!listener || payload === undefined) return;
-    const envelope = JSON.parse(payload) as Envelope;
-    if (envelope.o === this.origin) return;
-    let text = envelope.p;
-    if (envelope.c > 1) {
-      const key = `${envelope.o}/${envelope.n}`;
-      const pieces = this.#partial.get(key) ?? [];
-      pieces[envelope.i] = envelope.p;
-      if (pieces.filter((piece) => piece !== undefined).length < envelope.c) {
-        this.#partial.set(key, pieces);
+    const newline = text?.indexOf('\n') ?? -1;
+    if (!listener || newline < 0) return;
+    const [origin, batch, index, count] = text!.slice(0, newline).split(' ');
+    if (origin === this.origin) return;
+    let json = text!.slice(newline + 1);
+    if (count !== '1') {
+      const key = `${origin}/${batch}`;
+      const parts = this.#partial.get(key) ?? [];
+      parts[Number(index)] = json;
+      if (parts.filter((part) => part !== undefined).length < Number(count)) {
+        this.#partial.set(key, parts);
         return;
       }
       this.#partial.delete(key);
-      text = pieces.join('');
+      json = parts.join('');
     }
-    for (const message of JSON.parse(text) as unknown[]) {
+    for (const message of JSON.parse(json) as unknown[]) {
       try {
         listener(message);
       } catch (error) {

@@ -120,7 +120,14 @@ export class RunRecorder {
   }
 
   async openStep(type: RunStep['type'], details: StepDetails): Promise<RunStep> {
-    const step: RunStep = {
+    const step = this.#newStep(type, details);
+    await this.store.steps.insert(this.projectId, step);
+    this.#publishOpened(step);
+    return step;
+  }
+
+  #newStep(type: RunStep['type'], details: StepDetails): RunStep {
+    return {
       id: newId('step'),
       object: 'thread.run.step',
       created_at: this.now(),
@@ -138,10 +145,11 @@ export class RunRecorder {
       metadata: {},
       usage: null,
     };
-    await this.store.steps.insert(this.projectId, step);
+  }
+
+  #publishOpened(step: RunStep): void {
     this.publish('thread.run.step.created', step);
     this.publish('thread.run.step.in_progress', step);
-    return step;
   }
 
   async closeStep(step: RunStep, status: Exclude<RunStep['status'], 'in_progress'>, patch: Partial<RunStep> = {}): Promise<RunStep> {
@@ -151,9 +159,11 @@ export class RunRecorder {
     return closed;
   }
 
-  async openMessage(id: string): Promise<Message> {
+  /** A `message_creation` step and its message, written as one unit (one statement on PostgreSQL). */
+  async openMessageWithStep(messageId: string): Promise<{ step: RunStep; message: Message }> {
+    const step = this.#newStep('message_creation', { type: 'message_creation', message_creation: { message_id: messageId } });
     const message: Message = {
-      id,
+      id: messageId,
       object: 'thread.message',
       created_at: this.now(),
       thread_id: this.run.thread_id,
@@ -168,19 +178,13 @@ export class RunRecorder {
       attachments: [],
       metadata: {},
     };
-    await this.store.messages.insert(this.projectId, message);
-    this.#opened.set(id, message);
+    const { store, projectId } = this;
+    await store.insertAll([store.steps.rows(projectId, [step]), store.messages.rows(projectId, [message])]);
+    this.#opened.set(messageId, message);
+    this.#publishOpened(step);
     this.publish('thread.message.created', message);
     this.publish('thread.message.in_progress', message);
-    return message;
-  }
-
-  /** A `message_creation` step and its message, written in one commit. */
-  openMessageWithStep(messageId: string): Promise<{ step: RunStep; message: Message }> {
-    return this.atomically(async () => {
-      const step = await this.openStep('message_creation', { type: 'message_creation', message_creation: { message_id: messageId } });
-      return { step, message: await this.openMessage(messageId) };
-    });
+    return { step, message };
   }
 
   /**

@@ -4,9 +4,9 @@ import type { EventBus } from '../events.js';
 import { type ChatRequest, ModelError } from '../providers/chat-model.js';
 import type { ModelRegistry } from '../providers/registry.js';
 import type { CreatedRun } from '../services/context.js';
-import type { Message, RunStep, Usage } from '../spec/wire.js';
+import type { Message, RunStatus, RunStep, Usage } from '../spec/wire.js';
 import type { HostedTools } from './hosted-tools.js';
-import type { RunRef, Store, ThreadHistory } from '../store/store.js';
+import type { RunForExecution, RunRef, Store, ThreadHistory } from '../store/store.js';
 import { imageDataUrls } from './message-images.js';
 import { modelRequest } from './model-request.js';
 import { buildPrompt, PromptTooLongError } from './prompt.js';
@@ -50,11 +50,23 @@ export class RunExecutor {
    * have changed the run since, the first write, guarded by the stored run, finds out.
    */
   async execute({ projectId, runId }: RunRef, signal: AbortSignal, created?: CreatedRun): Promise<void> {
+    const found = created ? { run: created.run, pendingText: null } : await this.deps.store.runForExecution(projectId, runId);
+    if (found) await this.executeFrom(projectId, found, signal, created?.messages);
+  }
+
+  /**
+   * Executes the run as the caller just read it; resolves to its status as this execution last read
+   * or wrote it. `newThread`: the messages of a thread created with the run, when the caller has them.
+   */
+  async executeFrom(projectId: string, { run, pendingText }: RunForExecution, signal: AbortSignal, newThread?: Message[]): Promise<RunStatus> {
     const { store, bus, clock } = this.deps;
-    const found = created ? { run: created.run, pendingText: null } : await store.runForExecution(projectId, runId);
-    if (!found) return;
-    const { run, pendingText } = found;
     const recorder = new RunRecorder(store, bus, clock, projectId, run);
+    await this.#execute(recorder, pendingText, signal, newThread);
+    return recorder.run.status;
+  }
+
+  async #execute(recorder: RunRecorder, pendingText: string | null, signal: AbortSignal, newThread: Message[] | undefined): Promise<void> {
+    const { run } = recorder;
     try {
       signal.throwIfAborted();
       if (run.status === 'cancelling') return await recorder.finish('cancelled');
@@ -63,7 +75,7 @@ export class RunExecutor {
         return await this.#afterLostRace(recorder);
       }
       if (pendingText) await this.#recordTextAfterToolCalls(recorder, pendingText);
-      await this.#callModelUntilDone(recorder, signal, created?.messages);
+      await this.#callModelUntilDone(recorder, signal, newThread);
     } catch (error) {
       if (signal.aborted) await this.#stopped(recorder, signal.reason as StopReason);
       else await this.#fail(recorder, error);

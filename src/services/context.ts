@@ -1,3 +1,4 @@
+import type { RawBuilder } from 'kysely';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Clock } from '../clock.js';
 import type { StepwiseConfig } from '../config.js';
@@ -21,6 +22,11 @@ export interface CreatedRun {
 /** What the run executor offers the services: start a run's next turn, or stop one in flight. */
 export interface RunScheduler {
   enqueue(projectId: string, runId: string, created?: CreatedRun): void;
+  /**
+   * A scheduler whose queue is in the store's database: the SQL that queues the run, for the
+   * statement that stores it (`Store.insertAll`), instead of `enqueue` after it.
+   */
+  queueing?(projectId: string, runId: string): RawBuilder<unknown>;
   /** Aborts the run's execution wherever it runs; false when no live execution holds the run. */
   abort(runId: string, reason: AbortReason): Promise<boolean>;
 }

@@ -43,10 +43,12 @@ export function messageFromRequest(threadId: string, params: CreateMessageReques
   };
 }
 
-export async function insertMessages(store: Store, projectId: string, threadId: string, requests: CreateMessageRequest[], createdAt: number, param: string): Promise<Message[]> {
-  const messages = requests.map((request, index) => messageFromRequest(threadId, request, createdAt, `${param}[${index}].`));
-  for (const message of messages) await store.messages.insert(projectId, message);
-  return messages;
+export function messagesFromRequests(threadId: string, requests: CreateMessageRequest[], createdAt: number, param: string): Message[] {
+  return requests.map((request, index) => messageFromRequest(threadId, request, createdAt, `${param}[${index}].`));
+}
+
+export async function insertMessages(store: Store, projectId: string, threadId: string, requests: CreateMessageRequest[], createdAt: number, param: string): Promise<void> {
+  for (const message of messagesFromRequests(threadId, requests, createdAt, param)) await store.messages.insert(projectId, message);
 }
 
 export class Messages {

@@ -26,6 +26,18 @@ export async function checkRunCapacity(store: Store, projectId: string, maxActiv
   }
 }
 
+/**
+ * Does `write` as the project's cap on active runs allows: in a transaction after the check
+ * when a cap is set, else on its own (a single statement then needs no transaction).
+ */
+export function underRunCapacity<T>(store: Store, projectId: string, maxActiveRuns: number, write: (store: Store) => Promise<T>): Promise<T> {
+  if (maxActiveRuns === 0) return write(store);
+  return store.transaction(async (trx) => {
+    await checkRunCapacity(trx, projectId, maxActiveRuns);
+    return write(trx);
+  });
+}
+
 export async function activeRun(store: Store, projectId: string, threadId: string): Promise<Run | undefined> {
   for (const status of ACTIVE_RUN_STATUSES) {
     const [run] = await store.runs.all(projectId, { thread_id: threadId, status });

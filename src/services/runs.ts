@@ -18,8 +18,8 @@ import type { Store } from '../store/store.js';
 import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { CreatedRun, ServiceContext } from './context.js';
 import { insertMessages } from './messages.js';
-import { activeRun, checkRunCapacity, isTerminal } from './run-status.js';
-import { insertThread } from './threads.js';
+import { activeRun, checkRunCapacity, isTerminal, underRunCapacity } from './run-status.js';
+import { newThread } from './threads.js';
 import { resolveToolResources } from './tool-resources.js';
 import { checkMetadata, checkTextLength, checkTools } from './validation.js';
 
@@ -83,11 +83,11 @@ export class Runs {
   }
 
   // Only the stream of the request creating the run can be subscribed to it yet: these events stay in this process.
-  #announce(projectId: string, created: CreatedRun): Run {
+  #announce(projectId: string, created: CreatedRun, queued = false): Run {
     const { run } = created;
     this.ctx.bus.publishLocally(run.id, 'thread.run.created', run);
     this.ctx.bus.publishLocally(run.id, 'thread.run.queued', run);
-    this.ctx.scheduler.enqueue(projectId, run.id, created);
+    if (!queued) this.ctx.scheduler.enqueue(projectId, run.id, created);
     return run;
   }
 
@@ -123,18 +123,19 @@ export class Runs {
     // Resources given beside the thread are the thread's, as if given inside it.
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
-    const { thread, messages, run } = await this.ctx.store.transaction(async (store) => {
-      await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
-      const created = await insertThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
+    // The run is queued as it is stored, unless its attachments must be indexed into the thread first.
+    const queueing = searchFiles.length === 0 ? this.ctx.scheduler.queueing?.(projectId, runId) : undefined;
+    const { thread, messages, run } = await underRunCapacity(this.ctx.store, projectId, this.ctx.config.maxActiveRunsPerProject, async (store) => {
+      const created = newThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
       const newRun = this.#newRun(runId, created.thread.id, assistant, runParams, createdAt);
-      await store.runs.insert(projectId, newRun);
-      return { ...created, run: newRun };
+      await store.insertAll([...created.rows, store.runs.rows(projectId, [newRun])], queueing);
+      return { thread: created.thread, messages: created.messages, run: newRun };
     });
     await indexInThreadVectorStore(this.ctx, projectId, thread.id, searchFiles);
     // Indexing attachments names the thread's new vector store in its tool resources.
     const announced = searchFiles.length > 0 ? ((await this.ctx.store.threads.get(projectId, thread.id)) ?? thread) : thread;
     this.ctx.bus.publishLocally(run.id, 'thread.created', announced);
-    return { thread, run: this.#announce(projectId, { run, messages }) };
+    return { thread, run: this.#announce(projectId, { run, messages }, queueing !== undefined) };
   }
 
   async retrieve(projectId: string, threadId: string, runId: string): Promise<Run> {

@@ -2,17 +2,20 @@ import { unixSeconds } from '../clock.js';
 import { notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { CreateThreadRequest, Message, ModifyThreadRequest, Thread } from '../spec/wire.js';
-import type { MetadataMatch, Page, PageQuery } from '../store/collection.js';
+import type { MetadataMatch, Page, PageQuery, TableRows } from '../store/collection.js';
 import type { Store } from '../store/store.js';
 import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { ServiceContext } from './context.js';
-import { insertMessages } from './messages.js';
+import { messagesFromRequests } from './messages.js';
 import { activeRun } from './run-status.js';
 import { resolveToolResources } from './tool-resources.js';
 import { checkMetadata } from './validation.js';
 
-/** Creates a thread and its initial messages; call inside a transaction, with tool resources resolved. */
-export async function insertThread(store: Store, projectId: string, params: CreateThreadRequest, createdAt: number, param = ''): Promise<{ thread: Thread; messages: Message[] }> {
+/**
+ * A new thread and its initial messages, with the rows that store them (for `Store.insertAll`);
+ * tool resources resolved.
+ */
+export function newThread(store: Store, projectId: string, params: CreateThreadRequest, createdAt: number, param = ''): { thread: Thread; messages: Message[]; rows: TableRows[] } {
   checkMetadata(params.metadata, `${param}metadata`);
   const thread: Thread = {
     id: newId('thread'),
@@ -21,9 +24,8 @@ export async function insertThread(store: Store, projectId: string, params: Crea
     tool_resources: params.tool_resources ?? {},
     metadata: params.metadata ?? {},
   };
-  await store.threads.insert(projectId, thread);
-  const messages = await insertMessages(store, projectId, thread.id, params.messages ?? [], createdAt, `${param}messages`);
-  return { thread, messages };
+  const messages = messagesFromRequests(thread.id, params.messages ?? [], createdAt, `${param}messages`);
+  return { thread, messages, rows: [store.threads.rows(projectId, [thread]), store.messages.rows(projectId, messages)] };
 }
 
 export class Threads {
@@ -33,7 +35,8 @@ export class Threads {
     checkMetadata(params.metadata);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, params.messages ?? [], 'messages');
     const resolved = { ...params, tool_resources: await resolveToolResources(this.ctx, projectId, params.tool_resources) };
-    const { thread } = await this.ctx.store.transaction((store) => insertThread(store, projectId, resolved, unixSeconds(this.ctx.clock)));
+    const { thread, rows } = newThread(this.ctx.store, projectId, resolved, unixSeconds(this.ctx.clock));
+    await this.ctx.store.insertAll(rows);
     await indexInThreadVectorStore(this.ctx, projectId, thread.id, searchFiles);
     return this.retrieve(projectId, thread.id);
   }

@@ -54,6 +54,12 @@ function matchesNothing(...values: (string | undefined)[]): boolean {
   return values.some((value) => value?.includes('\u0000'));
 }
 
+/** Rows for one table, as `Collection.rows` builds them. */
+export interface TableRows {
+  table: CollectionName;
+  rows: Record<string, unknown>[];
+}
+
 interface Document {
   id: string;
   created_at: number;
@@ -109,9 +115,18 @@ export class Collection<T extends Document> {
   }
 
   async insert(projectId: string, doc: T): Promise<T> {
-    const values = defined({ id: doc.id, project_id: projectId, created_at: doc.created_at, data: JSON.stringify(doc), ...this.#placement(doc), ...this.#columns(doc) });
+    const values = this.#row(projectId, doc);
     await this.#execute(`insert ${Object.keys(values).join()}`, Object.values(values), () => this.#db.insertInto(this.#table).values(values));
     return doc;
+  }
+
+  /** The rows `insert` would write for `docs`, for `Store.insertAll`. */
+  rows(projectId: string, docs: T[]): TableRows {
+    return { table: this.#table, rows: docs.map((doc) => this.#row(projectId, doc)) };
+  }
+
+  #row(projectId: string, doc: T): Record<string, unknown> {
+    return defined({ id: doc.id, project_id: projectId, created_at: doc.created_at, data: JSON.stringify(doc), ...this.#placement(doc), ...this.#columns(doc) });
   }
 
   get(projectId: string, id: string, filter: Filter = {}): Promise<T | undefined> {

@@ -35,10 +35,11 @@ export class Leases {
 
   /**
    * Takes the lease if it is free or lapsed, in one statement (of two workers claiming at once,
-   * one wins). Returns how many times executions of the job were taken over, counting this claim
-   * if it takes over a lapsed lease; undefined while a live lease holds the job.
+   * one wins), and reads the row's `columns` in it. Returns them with `lease_takeovers`, how many
+   * times executions of the job were taken over, counting this claim if it takes over a lapsed
+   * lease; undefined while a live lease holds the job.
    */
-  async claim(row: RowMatch): Promise<number | undefined> {
+  async claim<Row extends Record<string, unknown> = Record<string, never>>(row: RowMatch, columns: readonly string[] = []): Promise<(Row & { lease_takeovers: number }) | undefined> {
     const now = Date.now();
     const claimed = await this.#update(row)
       .set((eb: any) => ({
@@ -48,9 +49,9 @@ export class Leases {
         lease_takeovers: eb('lease_takeovers', '+', eb.case().when('lease_owner', 'is not', null).then(1).else(0).end()),
       }))
       .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
-      .returning('lease_takeovers')
+      .returning(['lease_takeovers', ...columns])
       .executeTakeFirst();
-    return claimed?.lease_takeovers;
+    return claimed as (Row & { lease_takeovers: number }) | undefined;
   }
 
   /** Extends the lease; false when this worker no longer holds it. */

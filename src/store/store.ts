@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type QueryCreator, type RawBuilder, sql } from 'kysely';
 import type {
   Assistant,
   Message,
@@ -14,7 +14,7 @@ import type {
   VectorStoreFile,
   VectorStoreFileBatch,
 } from '../spec/wire.js';
-import { Collection } from './collection.js';
+import { Collection, type TableRows } from './collection.js';
 import { dialectOf, jsonNumber } from './dialect.js';
 import type { Database } from './schema.js';
 
@@ -27,6 +27,25 @@ export interface RunForExecution {
 export interface ThreadHistory {
   messages: Message[];
   steps: RunStep[];
+}
+
+/** The run's columns an execution starts from, as `runForExecution` reads them. */
+export const RUN_FOR_EXECUTION_COLUMNS = ['data', 'pending_text'] as const;
+
+export function parseRunForExecution(row: { data: string; pending_text: string | null }): RunForExecution {
+  return { run: JSON.parse(row.data) as Run, pendingText: row.pending_text };
+}
+
+/** The statuses in which a run is executed, or waits for its execution; a run in any other is settled. */
+export const EXECUTING_RUN_STATUSES: readonly RunStatus[] = ['queued', 'in_progress', 'cancelling'];
+
+/**
+ * A run's lease guards its execution (src/store/leases.ts), so the write that settles the run
+ * (it ends, or waits for tool outputs) ends the lease too: the worker then has no release to send.
+ */
+function runColumns(run: Run): Record<string, string | number | null> {
+  const columns = { status: run.status, expires_at: run.expires_at };
+  return EXECUTING_RUN_STATUSES.includes(run.status) ? columns : { ...columns, lease_owner: null, lease_expires_at: null };
 }
 
 export interface RunRef {
@@ -72,7 +91,7 @@ export class Store {
     this.assistants = new Collection<Assistant>(db, 'assistants');
     this.threads = new Collection<Thread>(db, 'threads');
     this.messages = new Collection<Message>(db, 'messages', { placement: (m) => ({ thread_id: m.thread_id, run_id: m.run_id }) });
-    this.runs = new Collection<Run>(db, 'runs', { placement: (r) => ({ thread_id: r.thread_id }), columns: (r) => ({ status: r.status, expires_at: r.expires_at }) });
+    this.runs = new Collection<Run>(db, 'runs', { placement: (r) => ({ thread_id: r.thread_id }), columns: runColumns });
     this.steps = new Collection<RunStep>(db, 'run_steps', { placement: (s) => ({ thread_id: s.thread_id, run_id: s.run_id }) });
     this.files = new Collection<OpenAIFile>(db, 'files', { columns: (f) => ({ purpose: f.purpose, expires_at: f.expires_at ?? null }) });
     this.uploads = new Collection<Upload>(db, 'uploads', { columns: (u) => ({ status: u.status }) });
@@ -88,6 +107,28 @@ export class Store {
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => work(new Store(trx)));
+  }
+
+  /**
+   * Writes new rows of several tables as one unit. On PostgreSQL that is one statement (each
+   * table's INSERT in a data-modifying CTE): one round trip, where a transaction of the inserts
+   * takes one for each and two more for BEGIN and COMMIT. `alongside`, PostgreSQL only: an
+   * expression the statement evaluates too (a scheduler's `queueing`).
+   */
+  async insertAll(tables: TableRows[], alongside?: RawBuilder<unknown>): Promise<void> {
+    // Kysely cannot type inserts into tables chosen at run time.
+    const db = this.db as Kysely<any>;
+    const present = tables.filter(({ rows }) => rows.length > 0);
+    if (present.length === 0) return;
+    if (dialectOf(db) === 'postgres') {
+      let query: QueryCreator<any> = db;
+      for (const [index, { table, rows }] of present.entries()) query = query.with(`inserted_${index}`, (creator) => creator.insertInto(table).values(rows));
+      await query.selectNoFrom((alongside ?? sql`1`).as('done')).execute();
+      return;
+    }
+    if (alongside) throw new Error('insertAll evaluates SQL alongside only on PostgreSQL');
+    if (!db.isTransaction) return this.transaction((store) => store.insertAll(present));
+    for (const { table, rows } of present) await db.insertInto(table).values(rows).execute();
   }
 
   /**
@@ -163,14 +204,8 @@ export class Store {
 
   /** A run with the text its last turn held for after the tool outputs, in one read. */
   async runForExecution(projectId: string, runId: string): Promise<RunForExecution | undefined> {
-    const row = await this.db
-      .selectFrom('runs')
-      .select(['data', 'pending_text'])
-      .where('project_id', '=', projectId)
-      .where('id', '=', runId)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return { run: JSON.parse(row.data) as Run, pendingText: row.pending_text };
+    const row = await this.db.selectFrom('runs').select(RUN_FOR_EXECUTION_COLUMNS).where('project_id', '=', projectId).where('id', '=', runId).executeTakeFirst();
+    return row && parseRunForExecution(row);
   }
 
   /** A thread's messages and run steps, each in creation order, in one read: what a prompt is built from. */

@@ -11,16 +11,13 @@ import type { AbortReason, IngestionScheduler, RunScheduler, ServiceContext } fr
 import { type IngestionDeps, type IngestionStopReason, ingestFile, ingestionKey } from '../services/ingestion.js';
 import { Leases, type RowMatch } from '../store/leases.js';
 import type { Database } from '../store/schema.js';
-import { EXECUTING_RUN_STATUSES, parseRunForExecution, RUN_FOR_EXECUTION_COLUMNS, type RunRef, type VectorStoreFileRef } from '../store/store.js';
+import { EXECUTING_RUN_STATUSES, parseRunForExecution, RUN_FOR_EXECUTION_COLUMNS, type RunForExecutionRow, type RunRef, type VectorStoreFileRef } from '../store/store.js';
 import { JobQueue } from './job-queue.js';
 import type { PgChannels } from './pg-channel.js';
 
 const CONTROL_CHANNEL = 'stepwise_control';
 
 /** Asks whichever process executes a job to stop it. */
-/** A run's row as a worker's claim reads it. */
-type ClaimedRun = { data: string; pending_text: string | null };
-
 type Control = { kind: 'run'; key: string; reason: StopReason } | { kind: 'ingest'; key: string; reason: IngestionStopReason };
 
 export type Role = 'api' | 'worker' | 'all';
@@ -136,7 +133,7 @@ export class ClusterRuntime implements Runtime {
 
   #execute(ref: RunRef): Promise<void> {
     const row = { project_id: ref.projectId, id: ref.runId };
-    return this.#leased<StopReason, ClaimedRun>(this.#runLeases, row, RUN_FOR_EXECUTION_COLUMNS, this.#runs, ref.runId, async (signal, claimed) => {
+    return this.#leased<StopReason, RunForExecutionRow>(this.#runLeases, row, RUN_FOR_EXECUTION_COLUMNS, this.#runs, ref.runId, async (signal, claimed) => {
       const { executor } = this.options;
       const takeovers = claimed.lease_takeovers;
       // A run that was never taken over needs no preparing, and starts from the row the claim read.

@@ -16,7 +16,7 @@ import type {
 } from '../spec/wire.js';
 import { Collection, type TableRows } from './collection.js';
 import { dialectOf, jsonNumber } from './dialect.js';
-import type { Database } from './schema.js';
+import type { Database, RunRow } from './schema.js';
 
 export interface RunForExecution {
   run: Run;
@@ -29,10 +29,12 @@ export interface ThreadHistory {
   steps: RunStep[];
 }
 
-/** The run's columns an execution starts from, as `runForExecution` reads them. */
+/** The run's columns an execution starts from, as `runForExecution` (or a worker's lease claim) reads them. */
 export const RUN_FOR_EXECUTION_COLUMNS = ['data', 'pending_text'] as const;
 
-export function parseRunForExecution(row: { data: string; pending_text: string | null }): RunForExecution {
+export type RunForExecutionRow = Pick<RunRow, (typeof RUN_FOR_EXECUTION_COLUMNS)[number]>;
+
+export function parseRunForExecution(row: RunForExecutionRow): RunForExecution {
   return { run: JSON.parse(row.data) as Run, pendingText: row.pending_text };
 }
 

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { Message, Run, Thread } from '../src/spec/wire.js';
-import { migrateToLatest, openDatabase } from '../src/store/database.js';
 import { Leases } from '../src/store/leases.js';
 import type { Database } from '../src/store/schema.js';
-import { RUN_FOR_EXECUTION_COLUMNS, Store } from '../src/store/store.js';
-import { createThrowawayDatabase, TEST_DATABASE_URL, type ThrowawayDatabase } from './support/test-database.js';
+import { RUN_FOR_EXECUTION_COLUMNS, type RunForExecutionRow, Store } from '../src/store/store.js';
+import { openTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const PROJECT = 'proj_leases';
 
@@ -70,24 +66,17 @@ function newMessage(id: string, threadId: string): Message {
 
 /** Leases on runs and the store's writes that end them, on the database the suite runs on. */
 describe('run leases and multi-table inserts', () => {
-  let dir: string;
-  let database: ThrowawayDatabase | undefined;
+  let database: TestDatabase;
   let db: Kysely<Database>;
   let store: Store;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'stepwise-leases-'));
-    database = TEST_DATABASE_URL ? await createThrowawayDatabase(TEST_DATABASE_URL) : undefined;
-    db = openDatabase({ dataDir: dir, databaseUrl: database?.url });
-    await migrateToLatest(db);
+    database = await openTestDatabase();
+    db = database.db;
     store = new Store(db);
   });
 
-  after(async () => {
-    await db.destroy();
-    await database?.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => database.close());
 
   const leaseOwner = async (runId: string) => (await db.selectFrom('runs').select('lease_owner').where('id', '=', runId).executeTakeFirstOrThrow()).lease_owner;
 
@@ -96,7 +85,7 @@ describe('run leases and multi-table inserts', () => {
     await store.runs.insert(PROJECT, run);
     const row = { project_id: PROJECT, id: run.id };
     const workerA = new Leases(db, 'runs', 'worker-a', 60_000);
-    const claimed = await workerA.claim<{ data: string; pending_text: string | null }>(row, RUN_FOR_EXECUTION_COLUMNS);
+    const claimed = await workerA.claim<RunForExecutionRow>(row, RUN_FOR_EXECUTION_COLUMNS);
     assert.deepEqual(claimed && { takeovers: claimed.lease_takeovers, run: JSON.parse(claimed.data), pendingText: claimed.pending_text }, { takeovers: 0, run, pendingText: null });
 
     const executing = { ...run, status: 'in_progress' as const, started_at: 1_700_000_001 };

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sql } from 'kysely';
-import { migrateToLatest, openDatabase } from '../src/store/database.js';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../src/store/schema.js';
 import { eventually } from './support/harness.js';
+import { openTestDatabase } from './support/test-database.js';
 
 /** The WAL index's frame counts (the -shm file): frames in the WAL, and how many of them are copied back. */
 function walIndex(dir: string): { frames: number; copied: number } {
@@ -13,19 +13,16 @@ function walIndex(dir: string): { frames: number; copied: number } {
   return { frames: header.readUInt32LE(16), copied: header.readUInt32LE(96) };
 }
 
-async function withDatabase(work: (db: ReturnType<typeof openDatabase>, dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'stepwise-wal-'));
-  const db = openDatabase({ dataDir: dir, databaseUrl: undefined });
+async function withDatabase(work: (db: Kysely<Database>, dir: string) => Promise<void>): Promise<void> {
+  const { db, dataDir, close } = await openTestDatabase({ sqlite: true });
   try {
-    await migrateToLatest(db);
-    await work(db, dir);
+    await work(db, dataDir);
   } finally {
-    await db.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
 
-const insert = (db: ReturnType<typeof openDatabase>, i: number) =>
+const insert = (db: Kysely<Database>, i: number) =>
   sql`insert into assistants (id, project_id, created_at, data) values (${`asst_${i}`}, 'p', 1, ${'x'.repeat(1000)})`.execute(db);
 
 test('the checkpoint thread copies the WAL back into the database file while the server is idle', async () => {

@@ -1,37 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Kysely } from 'kysely';
 import { changeVectorStoreFiles, noFiles } from '../src/services/vector-store-tally.js';
 import type { VectorStore, VectorStoreFile, VectorStoreFileBatch } from '../src/spec/wire.js';
-import { migrateToLatest, openDatabase } from '../src/store/database.js';
-import type { Database } from '../src/store/schema.js';
 import { Store } from '../src/store/store.js';
-import { createThrowawayDatabase, TEST_DATABASE_URL, type ThrowawayDatabase } from './support/test-database.js';
+import { openTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const PROJECT = 'proj_counts';
 const FILES = 30;
 
-let dataDir: string;
-let database: ThrowawayDatabase | undefined;
-let db: Kysely<Database>;
+let database: TestDatabase;
 let store: Store;
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'stepwise-counts-'));
-  database = TEST_DATABASE_URL ? await createThrowawayDatabase(TEST_DATABASE_URL) : undefined;
-  db = openDatabase({ dataDir, databaseUrl: database?.url });
-  await migrateToLatest(db);
-  store = new Store(db);
+  database = await openTestDatabase();
+  store = new Store(database.db);
 });
 
-after(async () => {
-  await db.destroy();
-  await database?.drop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => database.close());
 
 /** A store with a batch of files in progress, as `attachFiles` leaves them. */
 async function storeWithBatch(round: number): Promise<{ vectorStoreId: string; batchId: string; files: VectorStoreFile[] }> {

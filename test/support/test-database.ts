@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { ulid } from 'ulid';
+import { migrateToLatest, openDatabase } from '../../src/store/database.js';
+import type { Database } from '../../src/store/schema.js';
 
 /**
  * Where the suite runs on PostgreSQL: STEPWISE_TEST_DATABASE_URL names a server (any database on
@@ -53,4 +59,32 @@ async function sessionsGone(client: pg.Client, database: string): Promise<void> 
     if (!rows[0]?.busy) return;
     await sleep(20);
   }
+}
+
+export interface TestDatabase {
+  db: Kysely<Database>;
+  /** The data directory, which holds the SQLite file. */
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A migrated Stepwise database of its own for a test that works on the store directly: a
+ * throwaway PostgreSQL database when the suite runs on PostgreSQL (unless `sqlite`), else a SQLite
+ * file in a fresh directory. `close` removes it.
+ */
+export async function openTestDatabase({ sqlite = false } = {}): Promise<TestDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-db-'));
+  const database = TEST_DATABASE_URL && !sqlite ? await createThrowawayDatabase(TEST_DATABASE_URL) : undefined;
+  const db = openDatabase({ dataDir, databaseUrl: database?.url });
+  await migrateToLatest(db);
+  return {
+    db,
+    dataDir,
+    async close() {
+      await db.destroy();
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

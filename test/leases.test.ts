@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Message, Run, Thread } from '../src/spec/wire.js';
 import { Leases } from '../src/store/leases.js';
 import type { Database } from '../src/store/schema.js';
 import { RUN_FOR_EXECUTION_COLUMNS, type RunForExecutionRow, Store } from '../src/store/store.js';
-import { openTestDatabase, type TestDatabase } from './support/test-database.js';
+import { eventually } from './support/harness.js';
+import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './support/test-database.js';
 
 const PROJECT = 'proj_leases';
 
@@ -64,8 +65,8 @@ function newMessage(id: string, threadId: string): Message {
   };
 }
 
-/** Leases on runs and the store's writes that end them, on the database the suite runs on. */
-describe('run leases and multi-table inserts', () => {
+/** Leases on runs, the store's writes that end them, and its multi-table writes, on the database the suite runs on. */
+describe('run leases and multi-table writes', () => {
   let database: TestDatabase;
   let db: Kysely<Database>;
   let store: Store;
@@ -121,5 +122,74 @@ describe('run leases and multi-table inserts', () => {
     );
     assert.equal(await store.threads.get(PROJECT, other.id), undefined);
     assert.deepEqual(await store.messages.all(PROJECT, { thread_id: other.id }), []);
+  });
+
+  /** A message, its run and the replacements that close both, stored as `replaceAll` expects them. */
+  async function closing(suffix: string) {
+    const thread = newThread(`thread_replace_${suffix}`);
+    const message = { ...newMessage(`msg_replace_${suffix}`, thread.id), status: 'in_progress' as const, completed_at: null };
+    const run = { ...newRun(`run_replace_${suffix}`, thread.id), status: 'in_progress' as const };
+    await store.insertAll([store.threads.rows(PROJECT, [thread]), store.messages.rows(PROJECT, [message]), store.runs.rows(PROJECT, [run])]);
+    const closedMessage = { ...message, status: 'completed' as const, completed_at: 1_700_000_005 };
+    const closedRun = { ...run, status: 'completed' as const, completed_at: 1_700_000_005, expires_at: null };
+    return { message, run, closedMessage, closedRun, replacements: [store.messages.replacement(PROJECT, message, closedMessage), store.runs.replacement(PROJECT, run, closedRun)] };
+  }
+
+  test('replaceAll writes every object while each is still the one expected, and none when one is not', async () => {
+    const done = await closing('1');
+    assert.equal(await store.replaceAll(done.replacements), true);
+    assert.deepEqual(await store.messages.get(PROJECT, done.message.id), done.closedMessage);
+    assert.deepEqual(await store.runs.get(PROJECT, done.run.id), done.closedRun);
+
+    const raced = await closing('2');
+    const cancelling = { ...raced.run, status: 'cancelling' as const };
+    await store.runs.update(PROJECT, cancelling);
+    assert.equal(await store.replaceAll(raced.replacements), false);
+    assert.deepEqual(await store.messages.get(PROJECT, raced.message.id), raced.message);
+    assert.deepEqual(await store.runs.get(PROJECT, raced.run.id), cancelling);
+  });
+
+  /**
+   * Starts `replaceAll` while another transaction holds the run changed and uncommitted, waits until
+   * the statement waits for that row, then lets the other transaction commit.
+   */
+  async function replaceAllBehind(change: (trx: Kysely<Database>, runId: string) => Promise<unknown>) {
+    const state = await closing(`behind_${Math.random().toString(36).slice(2)}`);
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    let changed!: () => void;
+    const holding = new Promise<void>((resolve) => (changed = resolve));
+    const other = db.transaction().execute(async (trx) => {
+      await change(trx, state.run.id);
+      changed();
+      await committed;
+    });
+    await holding;
+    const replaced = store.replaceAll(state.replacements);
+    await eventually(async () => {
+      const { rows } = await sql<{ waiting: boolean }>`SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock') AS waiting`.execute(db);
+      return rows[0]!.waiting || undefined;
+    });
+    commit();
+    await other;
+    return { ...state, replaced: await replaced };
+  }
+
+  test('on PostgreSQL, replaceAll that waits for a row another transaction changes writes nothing once that change commits', { skip: !TEST_DATABASE_URL && 'PostgreSQL only: SQLite runs one transaction at a time' }, async () => {
+    let cancelling: Run | undefined;
+    const raced = await replaceAllBehind(async (trx, runId) => {
+      const run = (await new Store(trx).runs.getForUpdate(PROJECT, runId))!;
+      cancelling = { ...run, status: 'cancelling' };
+      await new Store(trx).runs.update(PROJECT, cancelling);
+    });
+    assert.equal(raced.replaced, false);
+    assert.deepEqual(await store.messages.get(PROJECT, raced.message.id), raced.message);
+    assert.deepEqual(await store.runs.get(PROJECT, raced.run.id), cancelling);
+
+    // A change that leaves the object as expected (a lease renewed) does not stop the writes.
+    const renewed = await replaceAllBehind((trx, runId) => trx.updateTable('runs').set({ lease_expires_at: 1_700_000_100 }).where('id', '=', runId).execute());
+    assert.equal(renewed.replaced, true);
+    assert.deepEqual(await store.messages.get(PROJECT, renewed.message.id), renewed.closedMessage);
+    assert.deepEqual(await store.runs.get(PROJECT, renewed.run.id), renewed.closedRun);
   });
 });

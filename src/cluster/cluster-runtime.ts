@@ -9,13 +9,26 @@ import { every, INGESTION_CONCURRENCY, type Log, type Runtime } from '../engine/
 import { prepareTakeover } from '../engine/takeover.js';
 import type { AbortReason, IngestionScheduler, RunScheduler, ServiceContext } from '../services/context.js';
 import { type IngestionDeps, type IngestionStopReason, ingestFile, ingestionKey } from '../services/ingestion.js';
-import { Leases, type RowMatch } from '../store/leases.js';
+import { type ClaimedColumn, Leases, type RowMatch } from '../store/leases.js';
 import type { Database } from '../store/schema.js';
-import { EXECUTING_RUN_STATUSES, parseRunForExecution, RUN_FOR_EXECUTION_COLUMNS, type RunForExecutionRow, type RunRef, type VectorStoreFileRef } from '../store/store.js';
+import {
+  EXECUTING_RUN_STATUSES,
+  parseRunForExecution,
+  parseThreadHistory,
+  RUN_FOR_EXECUTION_COLUMNS,
+  type RunForExecutionRow,
+  type RunRef,
+  THREAD_HISTORY_COLUMNS,
+  type ThreadHistoryRow,
+  type VectorStoreFileRef,
+} from '../store/store.js';
 import { JobQueue } from './job-queue.js';
 import type { PgChannels } from './pg-channel.js';
 
 const CONTROL_CHANNEL = 'stepwise_control';
+
+/** A run's claim reads the run and its thread, all its first model call needs. */
+const CLAIMED_RUN_COLUMNS = [...RUN_FOR_EXECUTION_COLUMNS, ...THREAD_HISTORY_COLUMNS];
 
 /** Asks whichever process executes a job to stop it. */
 type Control = { kind: 'run'; key: string; reason: StopReason } | { kind: 'ingest'; key: string; reason: IngestionStopReason };
@@ -133,7 +146,7 @@ export class ClusterRuntime implements Runtime {
 
   #execute(ref: RunRef): Promise<void> {
     const row = { project_id: ref.projectId, id: ref.runId };
-    return this.#leased<StopReason, RunForExecutionRow>(this.#runLeases, row, RUN_FOR_EXECUTION_COLUMNS, this.#runs, ref.runId, async (signal, claimed) => {
+    return this.#leased<StopReason, RunForExecutionRow & ThreadHistoryRow>(this.#runLeases, row, CLAIMED_RUN_COLUMNS, this.#runs, ref.runId, async (signal, claimed) => {
       const { executor } = this.options;
       const takeovers = claimed.lease_takeovers;
       // A run that was never taken over needs no preparing, and starts from the row the claim read.
@@ -143,7 +156,7 @@ export class ClusterRuntime implements Runtime {
         return false;
       }
       const found = parseRunForExecution(claimed);
-      const status = await executor.executeFrom(ref.projectId, found, signal);
+      const status = await executor.executeFrom(ref.projectId, found, signal, parseThreadHistory(claimed));
       // Settled since the claim: the write that settled it, whoever made it, ended the lease.
       return EXECUTING_RUN_STATUSES.includes(found.run.status) && !EXECUTING_RUN_STATUSES.includes(status);
     });
@@ -166,7 +179,7 @@ export class ClusterRuntime implements Runtime {
   async #leased<Reason extends string, Row extends Record<string, unknown> = Record<string, never>>(
     leases: Leases,
     row: RowMatch,
-    columns: readonly string[],
+    columns: readonly ClaimedColumn[],
     registry: AbortRegistry<Reason | 'shutdown'>,
     key: string,
     work: (signal: AbortSignal, claimed: Row & { lease_takeovers: number }) => Promise<boolean>,

@@ -7,6 +7,16 @@ import type { Store } from '../store/store.js';
 
 type TerminalRunStatus = Extract<RunStatus, 'completed' | 'incomplete' | 'failed' | 'cancelled' | 'expired'>;
 type StepDetails = RunStep['step_details'];
+/** Why a message ends incomplete; null when it completes. */
+type MessageEnd = NonNullable<Message['incomplete_details']>['reason'] | null;
+
+/** How a finished turn ends its run. */
+export interface TurnEnd {
+  status: 'completed' | 'incomplete';
+  /** The run's usage over all its steps. */
+  usage: Usage;
+  patch?: Partial<Run>;
+}
 
 /** How a run's end leaves the steps and messages that were still open. */
 const OPEN_WORK_ON_END = {
@@ -153,10 +163,14 @@ export class RunRecorder {
   }
 
   async closeStep(step: RunStep, status: Exclude<RunStep['status'], 'in_progress'>, patch: Partial<RunStep> = {}): Promise<RunStep> {
-    const closed: RunStep = { ...step, ...patch, status, [STEP_TIMESTAMP[status]]: this.now() };
+    const closed = this.#closedStep(step, status, patch);
     await this.store.steps.update(this.projectId, closed);
     this.publish(`thread.run.step.${status}`, closed);
     return closed;
+  }
+
+  #closedStep(step: RunStep, status: Exclude<RunStep['status'], 'in_progress'>, patch: Partial<RunStep>): RunStep {
+    return { ...step, ...patch, status, [STEP_TIMESTAMP[status]]: this.now() };
   }
 
   /** A `message_creation` step and its message, written as one unit (one statement on PostgreSQL). */
@@ -192,21 +206,31 @@ export class RunRecorder {
    * message as stored now, so a client's metadata stays, and so does text that a cut-off turn
    * stored when the run's end closes the message. A message already closed keeps its status.
    */
-  async closeMessage(messageId: string, incompleteReason: NonNullable<Message['incomplete_details']>['reason'] | null, content?: Message['content']): Promise<void> {
-    const now = this.now();
-    const ending: Partial<Message> = incompleteReason
-      ? { status: 'incomplete', incomplete_details: { reason: incompleteReason }, incomplete_at: now }
-      : { status: 'completed', completed_at: now };
+  async closeMessage(messageId: string, incompleteReason: MessageEnd, content?: Message['content']): Promise<void> {
     let closing = false;
     const close = (stored: Message): Message => {
       closing = stored.status === 'in_progress';
-      return { ...stored, ...(content && { content }), ...(closing && ending) };
+      return this.#closedMessage(stored, incompleteReason, content);
     };
     const opened = this.#opened.get(messageId);
     this.#opened.delete(messageId);
     const next = opened && close(opened);
     const closed = next && (await this.store.messages.replace(this.projectId, opened, next)) ? next : await this.store.messages.modify(this.projectId, messageId, close);
-    if (closed && closing) this.publish(closed.status === 'completed' ? 'thread.message.completed' : 'thread.message.incomplete', closed);
+    if (closed && closing) this.#publishClosed(closed);
+  }
+
+  /** The message with `content` (when given), and ended unless it was ended already. */
+  #closedMessage(stored: Message, incompleteReason: MessageEnd, content: Message['content'] | undefined): Message {
+    const closed = { ...stored, ...(content && { content }) };
+    if (stored.status !== 'in_progress') return closed;
+    const now = this.now();
+    return incompleteReason
+      ? { ...closed, status: 'incomplete', incomplete_details: { reason: incompleteReason }, incomplete_at: now }
+      : { ...closed, status: 'completed', completed_at: now };
+  }
+
+  #publishClosed(closed: Message): void {
+    this.publish(closed.status === 'completed' ? 'thread.message.completed' : 'thread.message.incomplete', closed);
   }
 
   /**
@@ -238,8 +262,41 @@ export class RunRecorder {
    * Ends the run after a turn that closed all its work itself, with the usage of all its steps; no
    * read first. When another actor changed the run meanwhile (a cancel), `finish` settles it.
    */
-  async finishTurn(status: 'completed' | 'incomplete', usage: Usage, patch: Partial<Run> = {}): Promise<void> {
+  async #finishTurn({ status, usage, patch = {} }: TurnEnd): Promise<void> {
     if (!(await this.transition('in_progress', this.#ended(status, usage, patch)))) await this.finish(status, patch);
+  }
+
+  /**
+   * Closes a finished turn's message (with its final `content`) and its `step`, and ends the run,
+   * as one unit. While nobody changed the message or the run since this recorder wrote them, that
+   * is one write with no read first (one statement on PostgreSQL); otherwise one transaction that
+   * settles them as stored (a client's metadata stays, a cancel wins).
+   */
+  async closeTurn(messageId: string, incompleteReason: MessageEnd, content: Message['content'], step: RunStep, stepUsage: Usage, end: TurnEnd): Promise<void> {
+    if (await this.#closeTurnAsHeld(messageId, incompleteReason, content, step, stepUsage, end)) return;
+    await this.atomically(async () => {
+      await this.closeMessage(messageId, incompleteReason, content);
+      await this.closeStep(step, 'completed', { usage: stepUsage });
+      await this.#finishTurn(end);
+    });
+  }
+
+  async #closeTurnAsHeld(messageId: string, incompleteReason: MessageEnd, content: Message['content'], step: RunStep, stepUsage: Usage, end: TurnEnd): Promise<boolean> {
+    const opened = this.#opened.get(messageId);
+    const held = this.run;
+    if (!opened || held.status !== 'in_progress') return false;
+    const message = this.#closedMessage(opened, incompleteReason, content);
+    const closedStep = this.#closedStep(step, 'completed', { usage: stepUsage });
+    const run: Run = { ...held, ...this.#ended(end.status, end.usage, end.patch ?? {}) };
+    const { store, projectId } = this;
+    const replacements = [store.messages.replacement(projectId, opened, message), store.steps.replacement(projectId, undefined, closedStep), store.runs.replacement(projectId, held, run)];
+    if (!(await store.replaceAll(replacements))) return false;
+    this.#opened.delete(messageId);
+    this.run = run;
+    this.#publishClosed(message);
+    this.publish('thread.run.step.completed', closedStep);
+    this.publish(`thread.run.${end.status}`, run);
+    return true;
   }
 
   #ended(status: TerminalRunStatus, usage: Usage, patch: Partial<Run>): Partial<Run> {

@@ -4,7 +4,7 @@ import type { EventBus } from '../events.js';
 import { type ChatRequest, ModelError } from '../providers/chat-model.js';
 import type { ModelRegistry } from '../providers/registry.js';
 import type { CreatedRun } from '../services/context.js';
-import type { Message, RunStatus, RunStep, Usage } from '../spec/wire.js';
+import type { RunStatus, RunStep, Usage } from '../spec/wire.js';
 import type { HostedTools } from './hosted-tools.js';
 import type { RunForExecution, RunRef, Store, ThreadHistory } from '../store/store.js';
 import { imageDataUrls } from './message-images.js';
@@ -51,21 +51,23 @@ export class RunExecutor {
    */
   async execute({ projectId, runId }: RunRef, signal: AbortSignal, created?: CreatedRun): Promise<void> {
     const found = created ? { run: created.run, pendingText: null } : await this.deps.store.runForExecution(projectId, runId);
-    if (found) await this.executeFrom(projectId, found, signal, created?.messages);
+    if (found) await this.executeFrom(projectId, found, signal, created?.messages && { messages: created.messages, steps: [] });
   }
 
   /**
    * Executes the run as the caller just read it; resolves to its status as this execution last read
-   * or wrote it. `newThread`: the messages of a thread created with the run, when the caller has them.
+   * or wrote it. `history`: the run's thread as the caller read it with the run, when it did (or the
+   * messages of a thread created with the run): no message can be added while the run is active.
    */
-  async executeFrom(projectId: string, { run, pendingText }: RunForExecution, signal: AbortSignal, newThread?: Message[]): Promise<RunStatus> {
+  async executeFrom(projectId: string, { run, pendingText }: RunForExecution, signal: AbortSignal, history?: ThreadHistory): Promise<RunStatus> {
     const { store, bus, clock } = this.deps;
     const recorder = new RunRecorder(store, bus, clock, projectId, run);
-    await this.#execute(recorder, pendingText, signal, newThread);
+    // Recording the pending text adds a message: the model's first call then reads the thread anew.
+    await this.#execute(recorder, pendingText, signal, pendingText ? undefined : history);
     return recorder.run.status;
   }
 
-  async #execute(recorder: RunRecorder, pendingText: string | null, signal: AbortSignal, newThread: Message[] | undefined): Promise<void> {
+  async #execute(recorder: RunRecorder, pendingText: string | null, signal: AbortSignal, history: ThreadHistory | undefined): Promise<void> {
     const { run } = recorder;
     try {
       signal.throwIfAborted();
@@ -75,7 +77,7 @@ export class RunExecutor {
         return await this.#afterLostRace(recorder);
       }
       if (pendingText) await this.#recordTextAfterToolCalls(recorder, pendingText);
-      await this.#callModelUntilDone(recorder, signal, newThread);
+      await this.#callModelUntilDone(recorder, signal, history);
     } catch (error) {
       if (signal.aborted) await this.#stopped(recorder, signal.reason as StopReason);
       else await this.#fail(recorder, error);
@@ -113,14 +115,12 @@ export class RunExecutor {
   }
 
   /**
-   * Calls the model again after each turn that hosted tools answered, up to a bound. `newThread`:
-   * the messages of a thread created with the run, its whole history until the first call answers
-   * (no message can be added while the run is active).
+   * Calls the model again after each turn that hosted tools answered, up to a bound. `history`: the
+   * thread as read with the run, which holds until the first call's answer is recorded.
    */
-  async #callModelUntilDone(recorder: RunRecorder, signal: AbortSignal, newThread?: Message[]): Promise<void> {
+  async #callModelUntilDone(recorder: RunRecorder, signal: AbortSignal, history?: ThreadHistory): Promise<void> {
     for (let call = 0; call < MAX_MODEL_CALLS_PER_TURN; call++) {
-      const history = call === 0 && newThread ? { messages: newThread, steps: [] } : undefined;
-      if ((await this.#turn(recorder, signal, history)) === 'ended') return;
+      if ((await this.#turn(recorder, signal, call === 0 ? history : undefined)) === 'ended') return;
     }
     throw new ModelError('server', `The model kept calling tools for ${MAX_MODEL_CALLS_PER_TURN} rounds without answering.`, false);
   }
@@ -198,12 +198,12 @@ export class RunExecutor {
     const truncated = finishReason === 'length' && run.max_completion_tokens != null;
     const messageReason = finishReason === 'content_filter' ? 'content_filter' : finishReason === 'length' ? 'max_tokens' : null;
     // The answer's message, its step and the run's end: one commit.
-    await recorder.atomically(async () => {
-      await output.closeMessage(messageReason, usage);
-      const runUsage = addUsage(used, usage);
-      if (truncated) await recorder.finishTurn('incomplete', runUsage, { incomplete_details: { reason: 'max_completion_tokens' } });
-      else await recorder.finishTurn('completed', runUsage);
-    });
+    const runUsage = addUsage(used, usage);
+    await output.closeMessage(
+      messageReason,
+      usage,
+      truncated ? { status: 'incomplete', usage: runUsage, patch: { incomplete_details: { reason: 'max_completion_tokens' } } } : { status: 'completed', usage: runUsage },
+    );
     return 'ended';
   }
 

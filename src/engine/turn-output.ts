@@ -1,7 +1,7 @@
 import { newId } from '../ids.js';
 import type { Message, MessageContent, RunStep, Usage } from '../spec/wire.js';
 import { StreamedCodeInput } from '../tools/code-interpreter/tool.js';
-import { type RunRecorder, ZERO_USAGE } from './recorder.js';
+import { type RunRecorder, type TurnEnd, ZERO_USAGE } from './recorder.js';
 import { type Annotator, StreamedText, type TextRelease } from './streamed-text.js';
 
 /** The tools Stepwise runs itself; the model calls them as functions of the same name. */
@@ -159,14 +159,21 @@ export class TurnOutput {
     });
   }
 
-  /** Completes the open message (or an empty one, so that every finished turn answers) and its step. */
-  async closeMessage(incompleteReason: 'max_tokens' | 'content_filter' | null, usage: Usage): Promise<void> {
+  /**
+   * Completes the open message (or an empty one, so that every finished turn answers) and its step,
+   * and with `end`, the run too, in the same write.
+   */
+  async closeMessage(incompleteReason: 'max_tokens' | 'content_filter' | null, usage: Usage, end?: TurnEnd): Promise<void> {
     const open = this.#message ?? (await this.#openMessage());
     const rest = this.#text.end();
     // An empty answer still streams its (empty) text part, which the completed message holds.
     if (rest.value || !this.#text.released.value) this.#publishText(open.id, rest);
-    await this.recorder.closeMessage(open.id, incompleteReason, this.#content());
-    await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });
+    if (end) {
+      await this.recorder.closeTurn(open.id, incompleteReason, this.#content(), this.#messageStep!, usage, end);
+    } else {
+      await this.recorder.closeMessage(open.id, incompleteReason, this.#content());
+      await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });
+    }
     this.#message = undefined;
     this.#messageStep = undefined;
   }

@@ -60,6 +60,15 @@ export interface TableRows {
   rows: Record<string, unknown>[];
 }
 
+/** A write of one object's new JSON, made only while the stored JSON is `expectedData` (when given). */
+export interface Replacement {
+  table: CollectionName;
+  projectId: string;
+  id: string;
+  values: Record<string, unknown>;
+  expectedData: string | undefined;
+}
+
 interface Document {
   id: string;
   created_at: number;
@@ -98,6 +107,10 @@ export class Collection<T extends Document> {
     this.#columns = options.columns ?? (() => ({}));
     this.#placement = options.placement ?? (() => ({}));
     this.#key = options.key ?? (() => ({}));
+  }
+
+  get table(): CollectionName {
+    return this.#table;
   }
 
   /**
@@ -178,13 +191,24 @@ export class Collection<T extends Document> {
    * read or wrote it): a change without a read first, for a writer that holds the current object.
    * False when anyone changed the object meanwhile; the caller then reads it again (`modify`).
    */
-  async replace(projectId: string, expected: T, next: T): Promise<boolean> {
-    if (matchesNothing(next.id)) return false;
+  replace(projectId: string, expected: T, next: T): Promise<boolean> {
+    return this.apply(this.replacement(projectId, expected, next));
+  }
+
+  /** The write of `next` over `expected` (over whatever is stored, when undefined), for `replace` and `Store.replaceAll`. */
+  replacement(projectId: string, expected: T | undefined, next: T): Replacement {
     const values = defined({ data: JSON.stringify(next), ...this.#columns(next) });
-    const expectedData = JSON.stringify(expected);
-    const result = await this.#execute(`replace ${Object.keys(values).join()}`, [...Object.values(values), projectId, next.id, expectedData], () =>
-      this.#db.updateTable(this.#table).set(values).where('project_id', '=', projectId).where('id', '=', next.id).where('data', '=', expectedData),
-    );
+    return { table: this.#table, projectId, id: next.id, values, expectedData: expected && JSON.stringify(expected) };
+  }
+
+  /** Makes a replacement of this collection's objects; false when its object is gone or not the one expected. */
+  async apply({ projectId, id, values, expectedData }: Replacement): Promise<boolean> {
+    if (matchesNothing(id)) return false;
+    const parameters = [...Object.values(values), projectId, id, ...(expectedData === undefined ? [] : [expectedData])];
+    const result = await this.#execute(`replace ${Object.keys(values).join()} ${expectedData === undefined ? '' : 'expected'}`, parameters, () => {
+      const query = this.#db.updateTable(this.#table).set(values).where('project_id', '=', projectId).where('id', '=', id);
+      return expectedData === undefined ? query : query.where('data', '=', expectedData);
+    });
     return (result.numAffectedRows ?? 0n) > 0n;
   }
 

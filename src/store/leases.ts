@@ -1,10 +1,13 @@
-import type { Kysely } from 'kysely';
+import type { AliasedRawBuilder, Kysely } from 'kysely';
 
 /** The tables whose rows carry leases: runs, and vector store files being indexed. */
 export type LeasedTable = 'runs' | 'vector_store_files';
 
 /** The columns that pick out one row, e.g. `{ project_id, id }`. */
 export type RowMatch = Record<string, string>;
+
+/** What a claim reads of the row it leases: a column, or an expression over the row (a subquery). */
+export type ClaimedColumn = string | AliasedRawBuilder<unknown, string>;
 
 /** How often the execution of one job may be cut off (its worker died) before it is given up. */
 export const MAX_TAKEOVERS = 3;
@@ -39,7 +42,7 @@ export class Leases {
    * times executions of the job were taken over, counting this claim if it takes over a lapsed
    * lease; undefined while a live lease holds the job.
    */
-  async claim<Row extends Record<string, unknown> = Record<string, never>>(row: RowMatch, columns: readonly string[] = []): Promise<(Row & { lease_takeovers: number }) | undefined> {
+  async claim<Row extends Record<string, unknown> = Record<string, never>>(row: RowMatch, columns: readonly ClaimedColumn[] = []): Promise<(Row & { lease_takeovers: number }) | undefined> {
     const now = Date.now();
     const claimed = await this.#update(row)
       .set((eb: any) => ({

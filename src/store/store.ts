@@ -14,7 +14,7 @@ import type {
   VectorStoreFile,
   VectorStoreFileBatch,
 } from '../spec/wire.js';
-import { Collection, type TableRows } from './collection.js';
+import { Collection, type CollectionName, type Replacement, type TableRows } from './collection.js';
 import { dialectOf, jsonNumber } from './dialect.js';
 import type { Database, RunRow } from './schema.js';
 
@@ -34,6 +34,25 @@ export const RUN_FOR_EXECUTION_COLUMNS = ['data', 'pending_text'] as const;
 
 export type RunForExecutionRow = Pick<RunRow, (typeof RUN_FOR_EXECUTION_COLUMNS)[number]>;
 
+/**
+ * What a statement that reads or writes one run row (a worker's lease claim, on PostgreSQL) can
+ * return beside it, to read the run's thread in the same round trip: the JSON arrays of the
+ * thread's messages and of its steps, each in creation order (null for none).
+ */
+export const THREAD_HISTORY_COLUMNS = [
+  sql<string | null>`(SELECT '[' || string_agg(m.data, ',' ORDER BY m.id) || ']' FROM messages m WHERE m.project_id = runs.project_id AND m.thread_id = runs.thread_id)`.as('thread_messages'),
+  sql<string | null>`(SELECT '[' || string_agg(s.data, ',' ORDER BY s.id) || ']' FROM run_steps s WHERE s.project_id = runs.project_id AND s.thread_id = runs.thread_id)`.as('thread_steps'),
+];
+
+export type ThreadHistoryRow = {
+  thread_messages: string | null;
+  thread_steps: string | null;
+};
+
+export function parseThreadHistory(row: ThreadHistoryRow): ThreadHistory {
+  return { messages: row.thread_messages ? (JSON.parse(row.thread_messages) as Message[]) : [], steps: row.thread_steps ? (JSON.parse(row.thread_steps) as RunStep[]) : [] };
+}
+
 export function parseRunForExecution(row: RunForExecutionRow): RunForExecution {
   return { run: JSON.parse(row.data) as Run, pendingText: row.pending_text };
 }
@@ -49,6 +68,9 @@ function runColumns(run: Run): Record<string, string | number | null> {
   const columns = { status: run.status, expires_at: run.expires_at };
   return EXECUTING_RUN_STATUSES.includes(run.status) ? columns : { ...columns, lease_owner: null, lease_expires_at: null };
 }
+
+/** Thrown inside `replaceAll`'s transaction to roll back the replacements made before one that missed. */
+const NOT_ALL_REPLACED = new Error('not all replaced');
 
 export interface RunRef {
   projectId: string;
@@ -88,6 +110,7 @@ export class Store {
   readonly vectorStores: Collection<VectorStore>;
   readonly vectorStoreFiles: Collection<VectorStoreFile>;
   readonly fileBatches: Collection<VectorStoreFileBatch>;
+  readonly #byTable: Map<CollectionName, Collection<{ id: string; created_at: number }>>;
 
   constructor(readonly db: Kysely<Database>) {
     this.assistants = new Collection<Assistant>(db, 'assistants');
@@ -105,6 +128,11 @@ export class Store {
       key: (f) => ({ vector_store_id: f.vector_store_id }),
     });
     this.fileBatches = new Collection<VectorStoreFileBatch>(db, 'file_batches', { placement: (b) => ({ vector_store_id: b.vector_store_id }), columns: (b) => ({ status: b.status }) });
+    this.#byTable = new Map(
+      [this.assistants, this.threads, this.messages, this.runs, this.steps, this.files, this.uploads, this.uploadParts, this.vectorStores, this.vectorStoreFiles, this.fileBatches].map(
+        (collection) => [collection.table, collection as Collection<any>],
+      ),
+    );
   }
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
@@ -131,6 +159,41 @@ export class Store {
     if (alongside) throw new Error('insertAll evaluates SQL alongside only on PostgreSQL');
     if (!db.isTransaction) return this.transaction((store) => store.insertAll(present));
     for (const { table, rows } of present) await db.insertInto(table).values(rows).execute();
+  }
+
+  /**
+   * Makes all the replacements or none: none when any object is gone or no longer the one its
+   * replacement expects. On PostgreSQL that is one statement, which first locks the rows that are
+   * still as expected and then writes only if it locked them all: one round trip, where a
+   * transaction of the writes takes one for each and two more for BEGIN and COMMIT. The rows are
+   * locked in the order given. Outside a transaction only: on SQLite it is a transaction of its own.
+   */
+  async replaceAll(replacements: Replacement[]): Promise<boolean> {
+    const db = this.db as Kysely<any>;
+    if (db.isTransaction) throw new Error('replaceAll is a unit of its own, not part of a transaction');
+    if (dialectOf(db) === 'postgres') {
+      let query: QueryCreator<any> = db;
+      for (const [index, { table, projectId, id, expectedData }] of replacements.entries()) {
+        query = query.with(`held_${index}`, (creator) => {
+          const row = creator.selectFrom(table).select('id').where('project_id', '=', projectId).where('id', '=', id);
+          return (expectedData === undefined ? row : row.where('data', '=', expectedData)).forUpdate();
+        });
+      }
+      const allHeld = sql.join(replacements.map((_, index) => sql`(SELECT count(*) FROM ${sql.table(`held_${index}`)}) = 1`), sql` AND `);
+      query = query.with('all_held', (creator) => creator.selectNoFrom(sql<boolean>`${allHeld}`.as('held')));
+      for (const [index, { table, projectId, id, values }] of replacements.entries()) {
+        query = query.with(`replaced_${index}`, (creator) =>
+          creator.updateTable(table).set(values).where('project_id', '=', projectId).where('id', '=', id).where(sql<boolean>`(SELECT held FROM all_held)`),
+        );
+      }
+      const { held } = await query.selectFrom('all_held').select('held').executeTakeFirstOrThrow();
+      return held === true;
+    }
+    const replaceEach = async (store: Store): Promise<boolean> => {
+      for (const replacement of replacements) if (!(await store.#byTable.get(replacement.table)!.apply(replacement))) throw NOT_ALL_REPLACED;
+      return true;
+    };
+    return this.transaction(replaceEach).catch((error: unknown) => (error === NOT_ALL_REPLACED ? false : Promise.reject(error)));
   }
 
   /**

@@ -76,7 +76,7 @@ export class RunRecorder {
 
   /**
    * Makes the writes `work` does through this recorder one transaction, and publishes their events
-   * after it commits (none if it fails): closing a turn's message, its step and the run is one commit.
+   * after it commits (none if it fails): how `closeTurn` settles a turn that someone else changed.
    */
   async atomically<T>(work: () => Promise<T>): Promise<T> {
     if (this.#unpublished) return work();

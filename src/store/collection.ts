@@ -1,6 +1,6 @@
-import { isDeepStrictEqual } from 'node:util';
-import { type Compilable, CompiledQuery, type Kysely, type QueryResult } from 'kysely';
+import type { Compilable, Kysely, QueryResult } from 'kysely';
 import { dialectOf, jsonMetadataValue } from './dialect.js';
+import { executeShaped } from './shaped-query.js';
 
 export type CollectionName =
   | 'assistants'
@@ -74,13 +74,6 @@ interface Document {
   created_at: number;
 }
 
-/**
- * SQL text by query shape (dialect, table, operation, columns). Building and compiling a query in
- * Kysely costs more than SQLite takes to run these small statements, and a shape's text never
- * changes: it is compiled once, and later queries of the shape send the text with their parameters.
- */
-const compiledSql = new Map<string, string>();
-
 /** The columns to write: Kysely leaves out those whose value is undefined, and so must a query's shape. */
 function defined(values: Record<string, unknown>): Record<string, unknown> {
   for (const key in values) if (values[key] === undefined) delete values[key];
@@ -113,18 +106,8 @@ export class Collection<T extends Document> {
     return this.#table;
   }
 
-  /**
-   * Runs the query `build` makes, for a query of this `shape` with these `parameters` (in the order
-   * the SQL takes them, which the first compile of the shape checks).
-   */
-  async #execute(shape: string, parameters: unknown[], build: () => Compilable<unknown>): Promise<QueryResult<{ data: string }>> {
-    const key = `${dialectOf(this.#db)} ${this.#table} ${shape}`;
-    const text = compiledSql.get(key);
-    if (text !== undefined) return this.#db.executeQuery(CompiledQuery.raw(text, parameters));
-    const compiled = build().compile();
-    if (!isDeepStrictEqual(compiled.parameters, parameters)) throw new Error(`${key}: the parameters are not in the order its SQL takes them`);
-    compiledSql.set(key, compiled.sql);
-    return this.#db.executeQuery(CompiledQuery.raw(compiled.sql, parameters));
+  #execute(shape: string, parameters: unknown[], build: () => Compilable<unknown>): Promise<QueryResult<{ data: string }>> {
+    return executeShaped(this.#db, `${this.#table} ${shape}`, parameters, build);
   }
 
   async insert(projectId: string, doc: T): Promise<T> {

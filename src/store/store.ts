@@ -16,6 +16,7 @@ import type {
 } from '../spec/wire.js';
 import { Collection, type CollectionName, type Replacement, type TableRows } from './collection.js';
 import { dialectOf, jsonNumber } from './dialect.js';
+import { executeShaped, rowsShape } from './shaped-query.js';
 import type { Database, RunRow } from './schema.js';
 
 export interface RunForExecution {
@@ -150,15 +151,24 @@ export class Store {
     const db = this.db as Kysely<any>;
     const present = tables.filter(({ rows }) => rows.length > 0);
     if (present.length === 0) return;
+    const shaped = present.map(({ table, rows }) => ({ table, rows: rowsShape(rows) }));
     if (dialectOf(db) === 'postgres') {
-      let query: QueryCreator<any> = db;
-      for (const [index, { table, rows }] of present.entries()) query = query.with(`inserted_${index}`, (creator) => creator.insertInto(table).values(rows));
-      await query.selectNoFrom((alongside ?? sql`1`).as('done')).execute();
+      const besides = (alongside ?? sql`1`).compile(db);
+      const shape = shaped.every(({ rows }) => rows) ? `insertAll ${shaped.map(({ table, rows }) => `${table} ${rows!.shape}`).join(' ')} ${besides.sql}` : undefined;
+      const parameters = [...shaped.flatMap(({ rows }) => rows?.parameters ?? []), ...besides.parameters];
+      await executeShaped(db, shape, parameters, () => {
+        let query: QueryCreator<any> = db;
+        for (const [index, { table, rows }] of present.entries()) query = query.with(`inserted_${index}`, (creator) => creator.insertInto(table).values(rows));
+        return query.selectNoFrom((alongside ?? sql`1`).as('done'));
+      });
       return;
     }
     if (alongside) throw new Error('insertAll evaluates SQL alongside only on PostgreSQL');
     if (!db.isTransaction) return this.transaction((store) => store.insertAll(present));
-    for (const { table, rows } of present) await db.insertInto(table).values(rows).execute();
+    for (const [index, { table, rows }] of present.entries()) {
+      const shape = shaped[index]!.rows;
+      await executeShaped(db, shape && `${table} insert ${shape.shape}`, shape?.parameters ?? [], () => db.insertInto(table).values(rows));
+    }
   }
 
   /**
@@ -172,22 +182,29 @@ export class Store {
     const db = this.db as Kysely<any>;
     if (db.isTransaction) throw new Error('replaceAll is a unit of its own, not part of a transaction');
     if (dialectOf(db) === 'postgres') {
-      let query: QueryCreator<any> = db;
-      for (const [index, { table, projectId, id, expectedData }] of replacements.entries()) {
-        query = query.with(`held_${index}`, (creator) => {
-          const row = creator.selectFrom(table).select('id').where('project_id', '=', projectId).where('id', '=', id);
-          return (expectedData === undefined ? row : row.where('data', '=', expectedData)).forUpdate();
-        });
-      }
-      const allHeld = sql.join(replacements.map((_, index) => sql`(SELECT count(*) FROM ${sql.table(`held_${index}`)}) = 1`), sql` AND `);
-      query = query.with('all_held', (creator) => creator.selectNoFrom(sql<boolean>`${allHeld}`.as('held')));
-      for (const [index, { table, projectId, id, values }] of replacements.entries()) {
-        query = query.with(`replaced_${index}`, (creator) =>
-          creator.updateTable(table).set(values).where('project_id', '=', projectId).where('id', '=', id).where(sql<boolean>`(SELECT held FROM all_held)`),
-        );
-      }
-      const { held } = await query.selectFrom('all_held').select('held').executeTakeFirstOrThrow();
-      return held === true;
+      const shape = `replaceAll ${replacements.map(({ table, values, expectedData }) => `${table}(${Object.keys(values).join()})${expectedData === undefined ? '' : ' as expected'}`).join(' ')}`;
+      const parameters = [
+        ...replacements.flatMap(({ projectId, id, expectedData }) => (expectedData === undefined ? [projectId, id] : [projectId, id, expectedData])),
+        ...replacements.flatMap(({ projectId, id, values }) => [...Object.values(values), projectId, id]),
+      ];
+      const { rows } = await executeShaped<{ held: boolean }>(db, shape, parameters, () => {
+        let query: QueryCreator<any> = db;
+        for (const [index, { table, projectId, id, expectedData }] of replacements.entries()) {
+          query = query.with(`held_${index}`, (creator) => {
+            const row = creator.selectFrom(table).select('id').where('project_id', '=', projectId).where('id', '=', id);
+            return (expectedData === undefined ? row : row.where('data', '=', expectedData)).forUpdate();
+          });
+        }
+        const allHeld = sql.join(replacements.map((_, index) => sql`(SELECT count(*) FROM ${sql.table(`held_${index}`)}) = 1`), sql` AND `);
+        query = query.with('all_held', (creator) => creator.selectNoFrom(sql<boolean>`${allHeld}`.as('held')));
+        for (const [index, { table, projectId, id, values }] of replacements.entries()) {
+          query = query.with(`replaced_${index}`, (creator) =>
+            creator.updateTable(table).set(values).where('project_id', '=', projectId).where('id', '=', id).where(sql<boolean>`(SELECT held FROM all_held)`),
+          );
+        }
+        return query.selectFrom('all_held').select('held');
+      });
+      return rows[0]?.held === true;
     }
     const replaceEach = async (store: Store): Promise<boolean> => {
       for (const replacement of replacements) if (!(await store.#byTable.get(replacement.table)!.apply(replacement))) throw NOT_ALL_REPLACED;

@@ -239,6 +239,26 @@ test('metadata set on a run, its message and its thread while the run streams is
   assert.deepEqual((await h.client.beta.threads.retrieve(thread.id)).metadata, { thread: 'tagged' });
 });
 
+test('metadata set on the answer alone while the run streams is kept as the run ends', async () => {
+  const assistant = await newAssistant();
+  const thread = await newThread('Tell me a story');
+  h.model.script({ text: ['Once', ' upon', ' a', ' time.'], chunkDelayMs: 100 });
+  const stream = h.client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+  const changed = new Promise<void>((resolve, reject) => {
+    stream.once('textDelta', () => {
+      const message = stream.currentMessageSnapshot()!;
+      h.client.beta.threads.messages.update(message.id, { thread_id: thread.id, metadata: { message: 'tagged' } }).then(() => resolve(), reject);
+    });
+  });
+  const run = await stream.finalRun();
+  await changed;
+  assert.equal(run.status, 'completed');
+  const [answer] = (await h.client.beta.threads.messages.list(thread.id, { run_id: run.id })).data;
+  assert.equal(answer?.status, 'completed');
+  assert.equal(textOf(answer), 'Once upon a time.');
+  assert.deepEqual(answer?.metadata, { message: 'tagged' });
+});
+
 test('runs list, retrieve and modify metadata', async () => {
   const assistant = await newAssistant();
   const thread = await newThread('Hi');

@@ -3,7 +3,7 @@ import type { ChatMessage } from '../providers/chat-model.js';
 import type { Message, Run, RunStep } from '../spec/wire.js';
 import { CODE_INTERPRETER_TOOL_NAME, codeOutputForModel } from '../tools/code-interpreter/tool.js';
 import { FILE_SEARCH_TOOL_NAME, resultsForModel } from '../tools/file-search/tool.js';
-import { countMessageTokens, countTokens } from './tokens.js';
+import { countTokens, messageTokens, tokenBound } from './tokens.js';
 
 export class PromptTooLongError extends Error {}
 
@@ -130,9 +130,15 @@ export function buildPrompt(input: PromptInput): ChatMessage[] {
   if (strategy?.type === 'last_messages' && strategy.last_messages != null) history = history.slice(-strategy.last_messages);
   const turns = runTurns(steps.filter((step) => step.run_id === run.id), messagesById);
 
-  const fixed = [...system, ...turns].reduce((sum, message) => sum + countMessageTokens(message), 0) + countTokens(input.toolsJson);
-  const historyTokens = history.map((entry) => entry.reduce((sum, message) => sum + countMessageTokens(message), 0));
-  let total = fixed + historyTokens.reduce((sum, tokens) => sum + tokens, 0);
+  const tokens = (count: (text: string) => number) => {
+    const fixed = [...system, ...turns].reduce((sum, message) => sum + messageTokens(message, count), 0) + count(input.toolsJson);
+    const historyTokens = history.map((entry) => entry.reduce((sum, message) => sum + messageTokens(message, count), 0));
+    return { historyTokens, total: fixed + historyTokens.reduce((sum, entry) => sum + entry, 0) };
+  };
+  // Encoding a long thread takes milliseconds; a prompt whose bound fits needs no count.
+  if (tokens(tokenBound).total <= input.budget) return [...system, ...history.flat(), ...turns];
+  const { historyTokens, total: needed } = tokens(countTokens);
+  let total = needed;
   let dropped = 0;
   // Keep at least the newest message: a prompt without it cannot be a faithful answer.
   while (total > input.budget && dropped < history.length - 1) total -= historyTokens[dropped++]!;

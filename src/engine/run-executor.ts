@@ -11,7 +11,7 @@ import { imageDataUrls } from './message-images.js';
 import { modelRequest } from './model-request.js';
 import { buildPrompt, PromptTooLongError } from './prompt.js';
 import { addUsage, RunRecorder, ZERO_USAGE } from './recorder.js';
-import { countMessageTokens, countTokens } from './tokens.js';
+import { countTokens, messageTokens } from './tokens.js';
 import { recordTextMessage, TurnOutput } from './turn-output.js';
 
 export type StopReason = 'cancelled' | 'expired' | 'deleted' | 'shutdown';
@@ -210,7 +210,7 @@ export class RunExecutor {
 }
 
 function estimateUsage(prompt: ChatRequest['messages'], outputText: string): Usage {
-  const promptTokens = prompt.reduce((sum, message) => sum + countMessageTokens(message), 0);
+  const promptTokens = prompt.reduce((sum, message) => sum + messageTokens(message), 0);
   const completionTokens = countTokens(outputText);
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 }

@@ -25,7 +25,16 @@ function contentText(message: ChatMessage): string {
   return content.map((part) => ('text' in part ? part.text : JSON.stringify(part))).join('');
 }
 
-export function countMessageTokens(message: ChatMessage): number {
+/**
+ * At most what `countTokens` gives for `text`, without encoding it: every token stands for one
+ * byte of the text or more, and the pieces of a long run cost a token more each at most.
+ */
+export function tokenBound(text: string): number {
+  return Buffer.byteLength(text) + Math.ceil(text.length / 128);
+}
+
+/** A message's tokens, its framing included, with its texts counted by `count`. */
+export function messageTokens(message: ChatMessage, count: (text: string) => number = countTokens): number {
   const toolCalls = 'tool_calls' in message && message.tool_calls ? JSON.stringify(message.tool_calls) : '';
-  return TOKENS_PER_MESSAGE + countTokens(contentText(message)) + (toolCalls ? countTokens(toolCalls) : 0);
+  return TOKENS_PER_MESSAGE + count(contentText(message)) + (toolCalls ? count(toolCalls) : 0);
 }

@@ -111,7 +111,6 @@ export class Store {
   readonly vectorStores: Collection<VectorStore>;
   readonly vectorStoreFiles: Collection<VectorStoreFile>;
   readonly fileBatches: Collection<VectorStoreFileBatch>;
-  readonly #byTable: Map<CollectionName, Collection<{ id: string; created_at: number }>>;
 
   constructor(readonly db: Kysely<Database>) {
     this.assistants = new Collection<Assistant>(db, 'assistants');
@@ -129,11 +128,12 @@ export class Store {
       key: (f) => ({ vector_store_id: f.vector_store_id }),
     });
     this.fileBatches = new Collection<VectorStoreFileBatch>(db, 'file_batches', { placement: (b) => ({ vector_store_id: b.vector_store_id }), columns: (b) => ({ status: b.status }) });
-    this.#byTable = new Map(
-      [this.assistants, this.threads, this.messages, this.runs, this.steps, this.files, this.uploads, this.uploadParts, this.vectorStores, this.vectorStoreFiles, this.fileBatches].map(
-        (collection) => [collection.table, collection as Collection<any>],
-      ),
-    );
+  }
+
+  /** The collection of a table, for the writes that name their table (`replaceAll`). */
+  #collection(table: CollectionName): Pick<Collection<never>, 'apply'> {
+    const all = [this.assistants, this.threads, this.messages, this.runs, this.steps, this.files, this.uploads, this.uploadParts, this.vectorStores, this.vectorStoreFiles, this.fileBatches];
+    return all.find((collection) => collection.table === table)!;
   }
 
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
@@ -207,7 +207,7 @@ export class Store {
       return rows[0]?.held === true;
     }
     const replaceEach = async (store: Store): Promise<boolean> => {
-      for (const replacement of replacements) if (!(await store.#byTable.get(replacement.table)!.apply(replacement))) throw NOT_ALL_REPLACED;
+      for (const replacement of replacements) if (!(await store.#collection(replacement.table).apply(replacement))) throw NOT_ALL_REPLACED;
       return true;
     };
     return this.transaction(replaceEach).catch((error: unknown) => (error === NOT_ALL_REPLACED ? false : Promise.reject(error)));

@@ -180,32 +180,32 @@ export class Collection<T extends Document> {
 
   /** The write of `next` over `expected` (over whatever is stored, when undefined), for `replace` and `Store.replaceAll`. */
   replacement(projectId: string, expected: T | undefined, next: T): Replacement {
-    const values = defined({ data: JSON.stringify(next), ...this.#columns(next) });
-    return { table: this.#table, projectId, id: next.id, values, expectedData: expected && JSON.stringify(expected) };
+    return { table: this.#table, projectId, id: next.id, values: this.#values(next), expectedData: expected && JSON.stringify(expected) };
   }
 
   /** Makes a replacement of this collection's objects; false when its object is gone or not the one expected. */
-  async apply({ projectId, id, values, expectedData }: Replacement): Promise<boolean> {
-    if (matchesNothing(id)) return false;
-    const parameters = [...Object.values(values), projectId, id, ...(expectedData === undefined ? [] : [expectedData])];
-    const result = await this.#execute(`replace ${Object.keys(values).join()} ${expectedData === undefined ? '' : 'expected'}`, parameters, () => {
-      const query = this.#db.updateTable(this.#table).set(values).where('project_id', '=', projectId).where('id', '=', id);
-      return expectedData === undefined ? query : query.where('data', '=', expectedData);
-    });
-    return (result.numAffectedRows ?? 0n) > 0n;
+  apply({ projectId, id, values, expectedData }: Replacement): Promise<boolean> {
+    return this.#write(projectId, id, values, expectedData === undefined ? {} : { data: expectedData });
   }
 
   /** Writes `doc` only while the row still has the expected status: a compare-and-set for state machines. */
-  async updateIf(projectId: string, doc: T, expectedStatus?: string): Promise<boolean> {
-    if (matchesNothing(doc.id)) return false;
-    const values = defined({ data: JSON.stringify(doc), ...this.#columns(doc) });
-    const key = this.#key(doc);
-    const shape = `updateIf ${Object.keys(values).join()} ${Object.keys(key).join()} ${expectedStatus === undefined ? '' : 'status'}`;
-    const parameters = [...Object.values(values), projectId, doc.id, ...Object.values(key), ...(expectedStatus === undefined ? [] : [expectedStatus])];
-    const result = await this.#execute(shape, parameters, () => {
-      let query = this.#db.updateTable(this.#table).set(values).where('project_id', '=', projectId).where('id', '=', doc.id);
-      for (const [column, value] of Object.entries(key)) query = query.where(column, '=', value);
-      return expectedStatus === undefined ? query : query.where('status', '=', expectedStatus);
+  updateIf(projectId: string, doc: T, expectedStatus?: string): Promise<boolean> {
+    return this.#write(projectId, doc.id, this.#values(doc), { ...this.#key(doc), ...(expectedStatus !== undefined && { status: expectedStatus }) });
+  }
+
+  /** The columns an update writes: the JSON and the indexed columns that change with it. */
+  #values(doc: T): Record<string, unknown> {
+    return defined({ data: JSON.stringify(doc), ...this.#columns(doc) });
+  }
+
+  /** Writes `values` to the row of `id` while its columns hold what `conditions` says; false when none does. */
+  async #write(projectId: string, id: string, values: Record<string, unknown>, conditions: Record<string, unknown>): Promise<boolean> {
+    if (matchesNothing(id)) return false;
+    const shape = `update ${Object.keys(values).join()} where ${Object.keys(conditions).join()}`;
+    const result = await this.#execute(shape, [...Object.values(values), projectId, id, ...Object.values(conditions)], () => {
+      let query = this.#db.updateTable(this.#table).set(values).where('project_id', '=', projectId).where('id', '=', id);
+      for (const [column, value] of Object.entries(conditions)) query = query.where(column, '=', value);
+      return query;
     });
     return (result.numAffectedRows ?? 0n) > 0n;
   }

@@ -113,6 +113,21 @@ function systemPrompt(run: Run, toolInstructions: string[]): ChatMessage[] {
   return parts.length > 0 ? [{ role: 'system', content: parts.join('\n\n') }] : [];
 }
 
+/** A prompt's tokens in all, and those of each history entry, oldest first. */
+interface PromptTokens {
+  total: number;
+  historyTokens: number[];
+}
+
+/** How many of the oldest history entries must go for the prompt to fit `budget`. */
+function oldestToDrop({ total, historyTokens }: PromptTokens, budget: number): number {
+  let dropped = 0;
+  // Keep at least the newest message: a prompt without it cannot be a faithful answer.
+  while (total > budget && dropped < historyTokens.length - 1) total -= historyTokens[dropped++]!;
+  if (total > budget) throw new PromptTooLongError(`the prompt needs ${total} tokens, over the budget of ${budget}`);
+  return dropped;
+}
+
 /**
  * The chat prompt of a run's next model call: instructions, the thread's history (cut by the
  * truncation strategy, then oldest first until it fits the token budget), then this run's own turns.
@@ -130,18 +145,12 @@ export function buildPrompt(input: PromptInput): ChatMessage[] {
   if (strategy?.type === 'last_messages' && strategy.last_messages != null) history = history.slice(-strategy.last_messages);
   const turns = runTurns(steps.filter((step) => step.run_id === run.id), messagesById);
 
-  const tokens = (count: (text: string) => number) => {
+  const tokens = (count: (text: string) => number): PromptTokens => {
     const fixed = [...system, ...turns].reduce((sum, message) => sum + messageTokens(message, count), 0) + count(input.toolsJson);
     const historyTokens = history.map((entry) => entry.reduce((sum, message) => sum + messageTokens(message, count), 0));
     return { historyTokens, total: fixed + historyTokens.reduce((sum, entry) => sum + entry, 0) };
   };
   // Encoding a long thread takes milliseconds; a prompt whose bound fits needs no count.
-  if (tokens(tokenBound).total <= input.budget) return [...system, ...history.flat(), ...turns];
-  const { historyTokens, total: needed } = tokens(countTokens);
-  let total = needed;
-  let dropped = 0;
-  // Keep at least the newest message: a prompt without it cannot be a faithful answer.
-  while (total > input.budget && dropped < history.length - 1) total -= historyTokens[dropped++]!;
-  if (total > input.budget) throw new PromptTooLongError(`the prompt needs ${total} tokens, over the budget of ${input.budget}`);
+  const dropped = tokens(tokenBound).total <= input.budget ? 0 : oldestToDrop(tokens(countTokens), input.budget);
   return [...system, ...history.slice(dropped).flat(), ...turns];
 }

@@ -18,6 +18,16 @@ export interface TurnEnd {
   patch?: Partial<Run>;
 }
 
+/** A finished turn's last writes: its message with its final content, the message's step, the run's end. */
+export interface TurnClose {
+  messageId: string;
+  incompleteReason: MessageEnd;
+  content: Message['content'];
+  step: RunStep;
+  stepUsage: Usage;
+  end: TurnEnd;
+}
+
 /** How a run's end leaves the steps and messages that were still open. */
 const OPEN_WORK_ON_END = {
   completed: { step: 'completed', messageReason: null },
@@ -267,13 +277,14 @@ export class RunRecorder {
   }
 
   /**
-   * Closes a finished turn's message (with its final `content`) and its `step`, and ends the run,
-   * as one unit. While nobody changed the message or the run since this recorder wrote them, that
-   * is one write with no read first (one statement on PostgreSQL); otherwise one transaction that
-   * settles them as stored (a client's metadata stays, a cancel wins).
+   * Closes a finished turn's message and its step, and ends the run, as one unit. While nobody
+   * changed the message or the run since this recorder wrote them, that is one write with no read
+   * first (one statement on PostgreSQL); otherwise one transaction that settles them as stored (a
+   * client's metadata stays, a cancel wins).
    */
-  async closeTurn(messageId: string, incompleteReason: MessageEnd, content: Message['content'], step: RunStep, stepUsage: Usage, end: TurnEnd): Promise<void> {
-    if (await this.#closeTurnAsHeld(messageId, incompleteReason, content, step, stepUsage, end)) return;
+  async closeTurn(close: TurnClose): Promise<void> {
+    if (await this.#closeTurnAsHeld(close)) return;
+    const { messageId, incompleteReason, content, step, stepUsage, end } = close;
     await this.atomically(async () => {
       await this.closeMessage(messageId, incompleteReason, content);
       await this.closeStep(step, 'completed', { usage: stepUsage });
@@ -281,7 +292,7 @@ export class RunRecorder {
     });
   }
 
-  async #closeTurnAsHeld(messageId: string, incompleteReason: MessageEnd, content: Message['content'], step: RunStep, stepUsage: Usage, end: TurnEnd): Promise<boolean> {
+  async #closeTurnAsHeld({ messageId, incompleteReason, content, step, stepUsage, end }: TurnClose): Promise<boolean> {
     const opened = this.#opened.get(messageId);
     const held = this.run;
     if (!opened || held.status !== 'in_progress') return false;

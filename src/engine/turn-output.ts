@@ -169,7 +169,7 @@ export class TurnOutput {
     // An empty answer still streams its (empty) text part, which the completed message holds.
     if (rest.value || !this.#text.released.value) this.#publishText(open.id, rest);
     if (end) {
-      await this.recorder.closeTurn(open.id, incompleteReason, this.#content(), this.#messageStep!, usage, end);
+      await this.recorder.closeTurn({ messageId: open.id, incompleteReason, content: this.#content(), step: this.#messageStep!, stepUsage: usage, end });
     } else {
       await this.recorder.closeMessage(open.id, incompleteReason, this.#content());
       await this.recorder.closeStep(this.#messageStep!, 'completed', { usage });

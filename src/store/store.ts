@@ -153,13 +153,14 @@ export class Store {
     if (present.length === 0) return;
     const shaped = present.map(({ table, rows }) => ({ table, rows: rowsShape(rows) }));
     if (dialectOf(db) === 'postgres') {
-      const besides = (alongside ?? sql`1`).compile(db);
+      const selected = alongside ?? sql`1`;
+      const besides = selected.compile(db);
       const shape = shaped.every(({ rows }) => rows) ? `insertAll ${shaped.map(({ table, rows }) => `${table} ${rows!.shape}`).join(' ')} ${besides.sql}` : undefined;
       const parameters = [...shaped.flatMap(({ rows }) => rows?.parameters ?? []), ...besides.parameters];
       await executeShaped(db, shape, parameters, () => {
         let query: QueryCreator<any> = db;
         for (const [index, { table, rows }] of present.entries()) query = query.with(`inserted_${index}`, (creator) => creator.insertInto(table).values(rows));
-        return query.selectNoFrom((alongside ?? sql`1`).as('done'));
+        return query.selectNoFrom(selected.as('done'));
       });
       return;
     }

@@ -210,53 +210,53 @@ test('createThreadAndRun creates the thread with its messages and runs on it', a
   assert.equal(done.status, 'completed');
 });
 
-test('metadata set on a run, its message and its thread while the run streams is kept, and the run still completes', async () => {
+/**
+ * Streams a story as a run on a new thread and, once its first text arrives, makes `change` to the
+ * run, its message or the thread; resolves to the thread and the finished run, the change made.
+ */
+async function streamWhileChanging(change: (threadId: string, run: Run, message: Message) => Promise<unknown>) {
   const assistant = await newAssistant();
   const thread = await newThread('Tell me a story');
   h.model.script({ text: ['Once', ' upon', ' a', ' time.'], chunkDelayMs: 100 });
   const stream = h.client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
   const changed = new Promise<void>((resolve, reject) => {
-    stream.once('textDelta', () => {
-      const run = stream.currentRun()!;
-      const message = stream.currentMessageSnapshot()!;
-      Promise.all([
-        h.client.beta.threads.runs.update(run.id, { thread_id: thread.id, metadata: { run: 'tagged' } }),
-        h.client.beta.threads.messages.update(message.id, { thread_id: thread.id, metadata: { message: 'tagged' } }),
-        h.client.beta.threads.update(thread.id, { metadata: { thread: 'tagged' } }),
-      ]).then(() => resolve(), reject);
-    });
+    stream.once('textDelta', () => change(thread.id, stream.currentRun()!, stream.currentMessageSnapshot()!).then(() => resolve(), reject));
   });
   const run = await stream.finalRun();
   await changed;
+  return { thread, run };
+}
+
+/** The answer of a story run is completed, whole, with this metadata. */
+async function assertStoryAnswer(threadId: string, runId: string, metadata: Record<string, string>): Promise<void> {
+  const [answer] = (await h.client.beta.threads.messages.list(threadId, { run_id: runId })).data;
+  assert.equal(answer?.status, 'completed');
+  assert.equal(textOf(answer), 'Once upon a time.');
+  assert.deepEqual(answer?.metadata, metadata);
+}
+
+test('metadata set on a run, its message and its thread while the run streams is kept, and the run still completes', async () => {
+  const { thread, run } = await streamWhileChanging((threadId, streaming, message) =>
+    Promise.all([
+      h.client.beta.threads.runs.update(streaming.id, { thread_id: threadId, metadata: { run: 'tagged' } }),
+      h.client.beta.threads.messages.update(message.id, { thread_id: threadId, metadata: { message: 'tagged' } }),
+      h.client.beta.threads.update(threadId, { metadata: { thread: 'tagged' } }),
+    ]),
+  );
   assert.equal(run.status, 'completed');
   const stored = await h.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
   assert.equal(stored.status, 'completed');
   assert.deepEqual(stored.metadata, { run: 'tagged' });
-  const [answer] = (await h.client.beta.threads.messages.list(thread.id, { run_id: run.id })).data;
-  assert.equal(answer?.status, 'completed');
-  assert.equal(textOf(answer), 'Once upon a time.');
-  assert.deepEqual(answer?.metadata, { message: 'tagged' });
+  await assertStoryAnswer(thread.id, run.id, { message: 'tagged' });
   assert.deepEqual((await h.client.beta.threads.retrieve(thread.id)).metadata, { thread: 'tagged' });
 });
 
 test('metadata set on the answer alone while the run streams is kept as the run ends', async () => {
-  const assistant = await newAssistant();
-  const thread = await newThread('Tell me a story');
-  h.model.script({ text: ['Once', ' upon', ' a', ' time.'], chunkDelayMs: 100 });
-  const stream = h.client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
-  const changed = new Promise<void>((resolve, reject) => {
-    stream.once('textDelta', () => {
-      const message = stream.currentMessageSnapshot()!;
-      h.client.beta.threads.messages.update(message.id, { thread_id: thread.id, metadata: { message: 'tagged' } }).then(() => resolve(), reject);
-    });
-  });
-  const run = await stream.finalRun();
-  await changed;
+  const { thread, run } = await streamWhileChanging((threadId, _run, message) =>
+    h.client.beta.threads.messages.update(message.id, { thread_id: threadId, metadata: { message: 'tagged' } }),
+  );
   assert.equal(run.status, 'completed');
-  const [answer] = (await h.client.beta.threads.messages.list(thread.id, { run_id: run.id })).data;
-  assert.equal(answer?.status, 'completed');
-  assert.equal(textOf(answer), 'Once upon a time.');
-  assert.deepEqual(answer?.metadata, { message: 'tagged' });
+  await assertStoryAnswer(thread.id, run.id, { message: 'tagged' });
 });
 
 test('runs list, retrieve and modify metadata', async () => {

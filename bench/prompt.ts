@@ -6,7 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { buildPrompt, type PromptInput } from '../src/engine/prompt.js';
 import { countTokens, messageTokens } from '../src/engine/tokens.js';
-import type { Message, Run } from '../src/spec/wire.js';
+import { messageFromRequest } from '../src/services/messages.js';
+import type { Run } from '../src/spec/wire.js';
 
 const messageCount = Number(process.argv[2] ?? 100);
 const rounds = Number(process.argv[3] ?? 200);
@@ -14,22 +15,9 @@ const rounds = Number(process.argv[3] ?? 200);
 const WORDS = ['the', 'model', 'answered', 'thread', 'run', 'step', 'Stepwise', 'server', '1234', 'über', '中文'];
 const text = (words: number) => Array.from({ length: words }, (_, index) => WORDS[(index * 7) % WORDS.length]).join(' ');
 
-const messages: Message[] = Array.from({ length: messageCount }, (_, index) => ({
-  id: `msg_${String(index).padStart(6, '0')}`,
-  object: 'thread.message',
-  created_at: index,
-  thread_id: 'thread_bench',
-  status: 'completed',
-  incomplete_details: null,
-  completed_at: index,
-  incomplete_at: null,
-  role: index % 2 === 0 ? 'user' : 'assistant',
-  content: [{ type: 'text', text: { value: text(170), annotations: [] } }],
-  assistant_id: null,
-  run_id: null,
-  attachments: [],
-  metadata: {},
-}));
+const messages = Array.from({ length: messageCount }, (_, index) =>
+  messageFromRequest('thread_bench', { role: index % 2 === 0 ? 'user' : 'assistant', content: text(170) }, index),
+);
 const run = { id: 'run_bench', instructions: 'Answer briefly.', truncation_strategy: { type: 'auto', last_messages: null } } as Run;
 const input = (budget: number): PromptInput => ({ run, messages, steps: [], images: new Map(), toolInstructions: [], budget, toolsJson: '' });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import type { Message, Run, Thread } from '../src/spec/wire.js';
+import { messageFromRequest } from '../src/services/messages.js';
 import { Leases } from '../src/store/leases.js';
 import type { Database } from '../src/store/schema.js';
 import { RUN_FOR_EXECUTION_COLUMNS, type RunForExecutionRow, Store } from '../src/store/store.js';
@@ -47,22 +48,7 @@ function newThread(id: string): Thread {
 }
 
 function newMessage(id: string, threadId: string): Message {
-  return {
-    id,
-    object: 'thread.message',
-    created_at: 1_700_000_000,
-    thread_id: threadId,
-    status: 'completed',
-    incomplete_details: null,
-    completed_at: 1_700_000_000,
-    incomplete_at: null,
-    role: 'user',
-    content: [{ type: 'text', text: { value: 'Hi', annotations: [] } }],
-    assistant_id: null,
-    run_id: null,
-    attachments: [],
-    metadata: {},
-  };
+  return { ...messageFromRequest(threadId, { role: 'user', content: 'Hi' }, 1_700_000_000), id };
 }
 
 /** Leases on runs, the store's writes that end them, and its multi-table writes, on the database the suite runs on. */

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { buildPrompt } from '../src/engine/prompt.js';
 import { countTokens, tokenBound } from '../src/engine/tokens.js';
+import { messageFromRequest } from '../src/services/messages.js';
 
 test('the token bound is never below the count: of any text, words of one script, long unbroken runs, special tokens', () => {
   const texts = fc.oneof(
@@ -16,22 +17,9 @@ test('the token bound is never below the count: of any text, words of one script
 
 test('a prompt whose bound fits its budget is the whole thread, as when it is counted', () => {
   const run = { id: 'run_1', instructions: 'Be brief.', truncation_strategy: { type: 'auto', last_messages: null } } as Parameters<typeof buildPrompt>[0]['run'];
-  const messages = ['Hello there', 'General Kenobi', 'You are a bold one'].map((text, index) => ({
-    id: `msg_${index}`,
-    object: 'thread.message' as const,
-    created_at: index,
-    thread_id: 'thread_1',
-    status: 'completed' as const,
-    incomplete_details: null,
-    completed_at: index,
-    incomplete_at: null,
-    role: index % 2 === 0 ? ('user' as const) : ('assistant' as const),
-    content: [{ type: 'text' as const, text: { value: text, annotations: [] } }],
-    assistant_id: null,
-    run_id: null,
-    attachments: [],
-    metadata: {},
-  }));
+  const messages = ['Hello there', 'General Kenobi', 'You are a bold one'].map((text, index) =>
+    messageFromRequest('thread_1', { role: index % 2 === 0 ? 'user' : 'assistant', content: text }, index),
+  );
   const prompt = (budget: number) => buildPrompt({ run, messages, steps: [], images: new Map(), toolInstructions: [], budget, toolsJson: '' });
   const whole = prompt(1_000_000);
   assert.equal(whole.length, 4);

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import SQLite from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
+import { migrateToLatest, openDatabase } from '../src/store/database.js';
 import type { Database } from '../src/store/schema.js';
 import { eventually } from './support/harness.js';
 import { openTestDatabase } from './support/test-database.js';
@@ -21,6 +24,28 @@ async function withDatabase(work: (db: Kysely<Database>, dir: string) => Promise
     await close();
   }
 }
+
+const pageSize = async (db: Kysely<Database>) => (await sql<{ page_size: number }>`PRAGMA page_size`.execute(db)).rows[0]!.page_size;
+
+test('a new database has 2 KB pages; a database made with 4 KB pages keeps them', async () => {
+  await withDatabase(async (db) => assert.equal(await pageSize(db), 2048));
+  const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-db-'));
+  try {
+    const older = new SQLite(join(dataDir, 'stepwise.db'));
+    older.pragma('page_size = 4096');
+    older.pragma('journal_mode = WAL');
+    older.close();
+    const db = openDatabase({ dataDir, databaseUrl: undefined });
+    try {
+      await migrateToLatest(db);
+      assert.equal(await pageSize(db), 4096);
+    } finally {
+      await db.destroy();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
 
 const insert = (db: Kysely<Database>, i: number) =>
   sql`insert into assistants (id, project_id, created_at, data) values (${`asst_${i}`}, 'p', 1, ${'x'.repeat(1000)})`.execute(db);

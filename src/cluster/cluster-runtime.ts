@@ -156,7 +156,7 @@ export class ClusterRuntime implements Runtime {
         return false;
       }
       const found = parseRunForExecution(claimed);
-      const status = await executor.executeFrom(ref.projectId, found, signal, parseThreadHistory(claimed));
+      const status = await executor.executeFrom(ref.projectId, found, signal, { history: parseThreadHistory(claimed) });
       // Settled since the claim: the write that settled it, whoever made it, ended the lease.
       return EXECUTING_RUN_STATUSES.includes(found.run.status) && !EXECUTING_RUN_STATUSES.includes(status);
     });

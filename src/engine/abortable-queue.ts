@@ -30,6 +30,11 @@ export class AbortableQueue<Reason extends string> {
     });
   }
 
+  /** How many more jobs would start at once. */
+  get idleSlots(): number {
+    return this.#queue.concurrency - this.#queue.pending - this.#queue.size;
+  }
+
   /** False when no job of that key is queued or running here. */
   abort(key: string, reason: Reason): boolean {
     return this.#running.abort(key, reason);

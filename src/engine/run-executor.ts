@@ -31,6 +31,12 @@ const MAX_MODEL_CALLS_PER_TURN = 8;
 
 type TurnOutcome = 'ended' | 'call-again';
 
+/** What the caller of `executeFrom` already holds of the run beside its row. */
+export interface ExecutionStart {
+  history?: ThreadHistory;
+  started?: boolean;
+}
+
 const LAST_ERROR_CODE = { rate_limit: 'rate_limit_exceeded', server: 'server_error', invalid_prompt: 'invalid_prompt' } as const;
 
 function usedSoFar(steps: RunStep[]): Usage {
@@ -51,37 +57,45 @@ export class RunExecutor {
    */
   async execute({ projectId, runId }: RunRef, signal: AbortSignal, created?: CreatedRun): Promise<void> {
     const found = created ? { run: created.run, pendingText: null } : await this.deps.store.runForExecution(projectId, runId);
-    if (found) await this.executeFrom(projectId, found, signal, created?.messages && { messages: created.messages, steps: [] });
+    if (found) await this.executeFrom(projectId, found, signal, { history: created?.messages && { messages: created.messages, steps: [] }, started: created?.started });
   }
 
   /**
    * Executes the run as the caller just read it; resolves to its status as this execution last read
    * or wrote it. `history`: the run's thread as the caller read it with the run, when it did (or the
    * messages of a thread created with the run): no message can be added while the run is active.
+   * `started`: the run was stored `in_progress` by its creation, for this execution.
    */
-  async executeFrom(projectId: string, { run, pendingText }: RunForExecution, signal: AbortSignal, history?: ThreadHistory): Promise<RunStatus> {
+  async executeFrom(projectId: string, { run, pendingText }: RunForExecution, signal: AbortSignal, { history, started = false }: ExecutionStart = {}): Promise<RunStatus> {
     const { store, bus, clock } = this.deps;
     const recorder = new RunRecorder(store, bus, clock, projectId, run);
     // Recording the pending text adds a message: the model's first call then reads the thread anew.
-    await this.#execute(recorder, pendingText, signal, pendingText ? undefined : history);
+    await this.#execute(recorder, pendingText, signal, { history: pendingText ? undefined : history, started });
     return recorder.run.status;
   }
 
-  async #execute(recorder: RunRecorder, pendingText: string | null, signal: AbortSignal, history: ThreadHistory | undefined): Promise<void> {
+  async #execute(recorder: RunRecorder, pendingText: string | null, signal: AbortSignal, { history, started }: ExecutionStart): Promise<void> {
     const { run } = recorder;
     try {
       signal.throwIfAborted();
       if (run.status === 'cancelling') return await recorder.finish('cancelled');
-      if (run.status !== 'queued') return;
-      if (!(await recorder.transition('queued', { status: 'in_progress', started_at: run.started_at ?? recorder.now() }))) {
-        return await this.#afterLostRace(recorder);
-      }
+      if (started) recorder.publish('thread.run.in_progress', run);
+      else if (!(await this.#start(recorder))) return;
       if (pendingText) await this.#recordTextAfterToolCalls(recorder, pendingText);
       await this.#callModelUntilDone(recorder, signal, history);
     } catch (error) {
       if (signal.aborted) await this.#stopped(recorder, signal.reason as StopReason);
       else await this.#fail(recorder, error);
     }
+  }
+
+  /** Moves the queued run to `in_progress`; false when the run is not this execution's to continue. */
+  async #start(recorder: RunRecorder): Promise<boolean> {
+    const { run } = recorder;
+    if (run.status !== 'queued') return false;
+    if (await recorder.transition('queued', { status: 'in_progress', started_at: run.started_at ?? recorder.now() })) return true;
+    await this.#afterLostRace(recorder);
+    return false;
   }
 
   /** Someone else changed the run's status first; only a pending cancel is ours to complete. */

@@ -17,6 +17,8 @@ export type AbortReason = 'cancelled' | 'expired' | 'deleted';
 export interface CreatedRun {
   run: Run;
   messages?: Message[];
+  /** Stored already `in_progress`, into the execution slot `RunScheduler.reserve` held for it. */
+  started?: boolean;
 }
 
 /** What the run executor offers the services: start a run's next turn, or stop one in flight. */
@@ -27,6 +29,14 @@ export interface RunScheduler {
    * statement that stores it (`Store.insertAll`), instead of `enqueue` after it.
    */
   queueing?(projectId: string, runId: string): RawBuilder<unknown>;
+  /**
+   * A scheduler that executes runs in this process: holds one of its execution slots for a run
+   * about to be created, when one is free. The run is then stored already `in_progress`, which
+   * spares the write that would start it, and `enqueue` with `created.started` hands it the slot;
+   * `release` gives the slot back when the creation fails instead.
+   */
+  reserve?(): boolean;
+  release?(): void;
   /** Aborts the run's execution wherever it runs; false when no live execution holds the run. */
   abort(runId: string, reason: AbortReason): Promise<boolean>;
 }

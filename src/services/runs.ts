@@ -82,9 +82,29 @@ export class Runs {
     };
   }
 
-  // Only the stream of the request creating the run can be subscribed to it yet: these events stay in this process.
-  #announce(projectId: string, created: CreatedRun, queued = false): Run {
-    const { run } = created;
+  /**
+   * Stores a new run through `create`, which gets the run as it is to be stored. When this process
+   * has an execution slot free for it, the run is stored already `in_progress`, as its execution
+   * would at once make it. `eligible`: the run may start as soon as it is stored.
+   */
+  async #storing<T>(eligible: boolean, create: (asStored: (run: Run) => Run) => Promise<T>): Promise<T & { started: boolean }> {
+    const { scheduler } = this.ctx;
+    const started = eligible && (scheduler.reserve?.() ?? false);
+    const asStored = (run: Run): Run => (started ? { ...run, status: 'in_progress', started_at: run.created_at } : run);
+    try {
+      return { ...(await create(asStored)), started };
+    } catch (error) {
+      if (started) scheduler.release?.();
+      throw error;
+    }
+  }
+
+  /**
+   * The new run's first events and its execution: `run` as the client sees it created, `created` as
+   * stored. Only the stream of the request creating the run can be subscribed to it yet: these
+   * events stay in this process.
+   */
+  #announce(projectId: string, run: Run, created: CreatedRun, queued = false): Run {
     this.ctx.bus.publishLocally(run.id, 'thread.run.created', run);
     this.ctx.bus.publishLocally(run.id, 'thread.run.queued', run);
     if (!queued) this.ctx.scheduler.enqueue(projectId, run.id, created);
@@ -103,17 +123,21 @@ export class Runs {
     const createdAt = unixSeconds(this.ctx.clock);
     const run = this.#newRun(runId, threadId, assistant, params, createdAt);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, params.additional_messages ?? [], 'additional_messages');
-    await this.ctx.store.transaction(async (store) => {
-      // Holding the thread's row makes "one active run per thread" hold against concurrent creates.
-      if (!(await store.threads.getForUpdate(projectId, threadId))) throw notFound('thread', threadId);
-      const running = await activeRun(store, projectId, threadId);
-      if (running) throw invalidRequest(`Thread ${threadId} already has an active run ${running.id}.`);
-      await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
-      await insertMessages(store, projectId, threadId, params.additional_messages ?? [], createdAt, 'additional_messages');
-      await store.runs.insert(projectId, run);
-    });
+    const { stored, started } = await this.#storing(searchFiles.length === 0, (asStored) =>
+      this.ctx.store.transaction(async (store) => {
+        // Holding the thread's row makes "one active run per thread" hold against concurrent creates.
+        if (!(await store.threads.getForUpdate(projectId, threadId))) throw notFound('thread', threadId);
+        const running = await activeRun(store, projectId, threadId);
+        if (running) throw invalidRequest(`Thread ${threadId} already has an active run ${running.id}.`);
+        await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
+        await insertMessages(store, projectId, threadId, params.additional_messages ?? [], createdAt, 'additional_messages');
+        const stored = asStored(run);
+        await store.runs.insert(projectId, stored);
+        return { stored };
+      }),
+    );
     await indexInThreadVectorStore(this.ctx, projectId, threadId, searchFiles);
-    return this.#announce(projectId, { run });
+    return this.#announce(projectId, run, { run: stored, started });
   }
 
   async createThreadAndRun(projectId: string, params: CreateThreadAndRunRequest, runId = newId('run')): Promise<{ thread: Thread; run: Run }> {
@@ -125,17 +149,20 @@ export class Runs {
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
     // The run is queued as it is stored, unless its attachments must be indexed into the thread first.
     const queueing = searchFiles.length === 0 ? this.ctx.scheduler.queueing?.(projectId, runId) : undefined;
-    const { thread, messages, run } = await underRunCapacity(this.ctx.store, projectId, this.ctx.config.maxActiveRunsPerProject, async (store) => {
-      const created = newThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
-      const newRun = this.#newRun(runId, created.thread.id, assistant, runParams, createdAt);
-      await store.insertAll([...created.rows, store.runs.rows(projectId, [newRun])], queueing);
-      return { thread: created.thread, messages: created.messages, run: newRun };
-    });
+    const { thread, messages, run, stored, started } = await this.#storing(searchFiles.length === 0, (asStored) =>
+      underRunCapacity(this.ctx.store, projectId, this.ctx.config.maxActiveRunsPerProject, async (store) => {
+        const created = newThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
+        const newRun = this.#newRun(runId, created.thread.id, assistant, runParams, createdAt);
+        const stored = asStored(newRun);
+        await store.insertAll([...created.rows, store.runs.rows(projectId, [stored])], queueing);
+        return { thread: created.thread, messages: created.messages, run: newRun, stored };
+      }),
+    );
     await indexInThreadVectorStore(this.ctx, projectId, thread.id, searchFiles);
     // Indexing attachments names the thread's new vector store in its tool resources.
     const announced = searchFiles.length > 0 ? ((await this.ctx.store.threads.get(projectId, thread.id)) ?? thread) : thread;
     this.ctx.bus.publishLocally(run.id, 'thread.created', announced);
-    return { thread, run: this.#announce(projectId, { run, messages }, queueing !== undefined) };
+    return { thread, run: this.#announce(projectId, run, { run: stored, messages, started }, queueing !== undefined) };
   }
 
   async retrieve(projectId: string, threadId: string, runId: string): Promise<Run> {

@@ -1,6 +1,14 @@
 import PQueue from 'p-queue';
 import { AbortRegistry } from './abort-registry.js';
 
+type Job = (signal: AbortSignal) => Promise<void>;
+
+/** A slot `AbortableQueue.hold` took: it runs the job given to `start`, or frees itself on `release`. */
+export interface HeldSlot {
+  start(job: Job): void;
+  release(): void;
+}
+
 /**
  * Background jobs with bounded concurrency (p-queue), each abortable by key. A job gets its abort
  * controller when queued, so an abort reaches it even before it starts; the job itself decides
@@ -17,22 +25,35 @@ export class AbortableQueue<Reason extends string> {
     this.#queue = new PQueue({ concurrency: Math.max(1, concurrency) });
   }
 
-  add(key: string, job: (signal: AbortSignal) => Promise<void>): void {
+  add(key: string, job: Job): void {
+    this.#add(key, job);
+  }
+
+  /**
+   * Takes a free slot now, if there is one, for a job of `key` given later: jobs added meanwhile
+   * wait for other slots, and an abort of `key` already reaches the job's signal.
+   */
+  hold(key: string): HeldSlot | undefined {
+    if (this.#queue.pending + this.#queue.size >= this.#queue.concurrency) return undefined;
+    let give!: (job: Job | undefined) => void;
+    const given = new Promise<Job | undefined>((resolve) => (give = resolve));
+    // p-queue starts a job within `add` while a slot is free: the slot is taken before `hold` returns.
+    this.#add(key, given);
+    return { start: (job) => give(job), release: () => give(undefined) };
+  }
+
+  /** `job`: the job, or what gives it (nothing: the slot is released). */
+  #add(key: string, job: Job | Promise<Job | undefined>): void {
     const { signal, done } = this.#running.start(key);
     void this.#queue.add(async () => {
       try {
-        await job(signal);
+        await (typeof job === 'function' ? job : await job)?.(signal);
       } catch (error) {
         this.log(`${key}: background job failed`, error);
       } finally {
         done();
       }
     });
-  }
-
-  /** How many more jobs would start at once. */
-  get idleSlots(): number {
-    return this.#queue.concurrency - this.#queue.pending - this.#queue.size;
   }
 
   /** False when no job of that key is queued or running here. */

@@ -53,7 +53,9 @@ export class RunExecutor {
 
   /**
    * `created`: the run as its creator stored it, when the creator is in this process. Should anyone
-   * have changed the run since, the first write, guarded by the stored run, finds out.
+   * have changed the run since, the first write, guarded by the stored run, finds out. A run stored
+   * already `in_progress` (`created.started`) starts without a write: a cancel or a deletion since
+   * reached the slot its creator held for it (`RunScheduler.reserve`), so it starts aborted.
    */
   async execute({ projectId, runId }: RunRef, signal: AbortSignal, created?: CreatedRun): Promise<void> {
     const found = created ? { run: created.run, pendingText: null } : await this.deps.store.runForExecution(projectId, runId);

@@ -1,12 +1,12 @@
 import type { AbortReason, CreatedRun, RunScheduler } from '../services/context.js';
-import { AbortableQueue } from './abortable-queue.js';
+import { AbortableQueue, type HeldSlot } from './abortable-queue.js';
 import type { RunExecutor, StopReason } from './run-executor.js';
 
 /** The embedded default's run queue: runs execute in this process, a bounded number at once. */
 export class RunQueue implements RunScheduler {
   readonly #jobs: AbortableQueue<StopReason>;
-  /** Slots held by `reserve` for runs being created. */
-  #reserved = 0;
+  /** Slots held by `reserve`, by the id of the run being created. */
+  readonly #held = new Map<string, HeldSlot>();
 
   constructor(
     readonly executor: RunExecutor,
@@ -16,19 +16,23 @@ export class RunQueue implements RunScheduler {
     this.#jobs = new AbortableQueue(concurrency, log);
   }
 
-  reserve(): boolean {
-    if (this.#jobs.idleSlots <= this.#reserved) return false;
-    this.#reserved++;
-    return true;
+  reserve(runId: string): boolean {
+    const held = this.#jobs.hold(runId);
+    if (held) this.#held.set(runId, held);
+    return held !== undefined;
   }
 
-  release(): void {
-    this.#reserved--;
+  release(runId: string): void {
+    this.#held.get(runId)?.release();
+    this.#held.delete(runId);
   }
 
   enqueue(projectId: string, runId: string, created?: CreatedRun): void {
-    if (created?.started) this.#reserved--;
-    this.#jobs.add(runId, (signal) => this.executor.execute({ projectId, runId }, signal, created));
+    const job = (signal: AbortSignal) => this.executor.execute({ projectId, runId }, signal, created);
+    const held = this.#held.get(runId);
+    this.#held.delete(runId);
+    if (held) held.start(job);
+    else this.#jobs.add(runId, job);
   }
 
   async abort(runId: string, reason: AbortReason): Promise<boolean> {
@@ -37,6 +41,7 @@ export class RunQueue implements RunScheduler {
 
   /** Stops every execution; their runs are settled by recovery at the next start. */
   close(): Promise<void> {
+    for (const runId of [...this.#held.keys()]) this.release(runId);
     return this.#jobs.close('shutdown');
   }
 }

@@ -30,13 +30,13 @@ export interface RunScheduler {
    */
   queueing?(projectId: string, runId: string): RawBuilder<unknown>;
   /**
-   * A scheduler that executes runs in this process: holds one of its execution slots for a run
-   * about to be created, when one is free. The run is then stored already `in_progress`, which
-   * spares the write that would start it, and `enqueue` with `created.started` hands it the slot;
-   * `release` gives the slot back when the creation fails instead.
+   * A scheduler that executes runs in this process: holds one of its execution slots for the run
+   * `runId` about to be created, when one is free (an abort of the run already reaches it). The run
+   * is then stored already `in_progress`, which spares the write that would start it, and its
+   * `enqueue` executes it in the slot; `release` frees the slot when the creation fails instead.
    */
-  reserve?(): boolean;
-  release?(): void;
+  reserve?(runId: string): boolean;
+  release?(runId: string): void;
   /** Aborts the run's execution wherever it runs; false when no live execution holds the run. */
   abort(runId: string, reason: AbortReason): Promise<boolean>;
 }

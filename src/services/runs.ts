@@ -87,14 +87,14 @@ export class Runs {
    * has an execution slot free for it, the run is stored already `in_progress`, as its execution
    * would at once make it. `eligible`: the run may start as soon as it is stored.
    */
-  async #storing<T>(eligible: boolean, create: (asStored: (run: Run) => Run) => Promise<T>): Promise<T & { started: boolean }> {
+  async #storing<T>(runId: string, eligible: boolean, create: (asStored: (run: Run) => Run) => Promise<T>): Promise<T & { started: boolean }> {
     const { scheduler } = this.ctx;
-    const started = eligible && (scheduler.reserve?.() ?? false);
+    const started = eligible && (scheduler.reserve?.(runId) ?? false);
     const asStored = (run: Run): Run => (started ? { ...run, status: 'in_progress', started_at: run.created_at } : run);
     try {
       return { ...(await create(asStored)), started };
     } catch (error) {
-      if (started) scheduler.release?.();
+      if (started) scheduler.release?.(runId);
       throw error;
     }
   }
@@ -123,7 +123,7 @@ export class Runs {
     const createdAt = unixSeconds(this.ctx.clock);
     const run = this.#newRun(runId, threadId, assistant, params, createdAt);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, params.additional_messages ?? [], 'additional_messages');
-    const { stored, started } = await this.#storing(searchFiles.length === 0, (asStored) =>
+    const { stored, started } = await this.#storing(runId, searchFiles.length === 0, (asStored) =>
       this.ctx.store.transaction(async (store) => {
         // Holding the thread's row makes "one active run per thread" hold against concurrent creates.
         if (!(await store.threads.getForUpdate(projectId, threadId))) throw notFound('thread', threadId);
@@ -149,7 +149,7 @@ export class Runs {
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
     // The run is queued as it is stored, unless its attachments must be indexed into the thread first.
     const queueing = searchFiles.length === 0 ? this.ctx.scheduler.queueing?.(projectId, runId) : undefined;
-    const { thread, messages, run, stored, started } = await this.#storing(searchFiles.length === 0, (asStored) =>
+    const { thread, messages, run, stored, started } = await this.#storing(runId, searchFiles.length === 0 && queueing === undefined, (asStored) =>
       underRunCapacity(this.ctx.store, projectId, this.ctx.config.maxActiveRunsPerProject, async (store) => {
         const created = newThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
         const newRun = this.#newRun(runId, created.thread.id, assistant, runParams, createdAt);

@@ -23,16 +23,21 @@ export class RunQueue implements RunScheduler {
   }
 
   release(runId: string): void {
-    this.#held.get(runId)?.release();
-    this.#held.delete(runId);
+    this.#take(runId)?.release();
   }
 
   enqueue(projectId: string, runId: string, created?: CreatedRun): void {
     const job = (signal: AbortSignal) => this.executor.execute({ projectId, runId }, signal, created);
-    const held = this.#held.get(runId);
-    this.#held.delete(runId);
+    const held = this.#take(runId);
     if (held) held.start(job);
     else this.#jobs.add(runId, job);
+  }
+
+  /** The slot held for the run, no longer held here once taken. */
+  #take(runId: string): HeldSlot | undefined {
+    const held = this.#held.get(runId);
+    this.#held.delete(runId);
+    return held;
   }
 
   async abort(runId: string, reason: AbortReason): Promise<boolean> {

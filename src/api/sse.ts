@@ -3,6 +3,10 @@ import { endsStream, type EventBus, type StreamEvent } from '../events.js';
 import type { RunStep } from '../spec/wire.js';
 import { withoutResultContent } from '../tools/file-search/tool.js';
 
+function isDelta(event: string): boolean {
+  return event === 'thread.message.delta' || event === 'thread.run.step.delta';
+}
+
 function frame(event: string, data: string): string {
   return `event: ${event}\ndata: ${data}\n\n`;
 }
@@ -46,7 +50,9 @@ export class RunEventStreams {
       unsubscribe();
     };
     // Events come in bursts (a run's creation, a step closing and the next opening): the frames of
-    // one turn of the event loop go out in one socket write.
+    // one turn of the event loop go out in one socket write. A delta is what the reader waits for,
+    // so it goes out at once, with the frames before it, rather than after the rest of the turn
+    // (which, when the model's whole answer came in one read, is the run's last commit).
     let unsent = '';
     const flush = () => {
       if (!ended && unsent) raw.write(unsent);
@@ -58,7 +64,8 @@ export class RunEventStreams {
       const data = stepObject && !includeResultContent ? withoutResultContent(event.data as RunStep) : event.data;
       if (!unsent) setImmediate(flush);
       unsent += frame(event.event, JSON.stringify(data));
-      if (endsStream(event.event)) {
+      if (isDelta(event.event)) flush();
+      else if (endsStream(event.event)) {
         stop();
         raw.end(unsent + frame('done', '[DONE]'));
         unsent = '';

@@ -44,9 +44,15 @@ test("a turn's events go out in one socket write", async () => {
   assert.deepEqual(eventsIn(body), ['thread.run.created', 'thread.run.queued', 'thread.run.in_progress', 'thread.run.completed', 'done']);
 });
 
-test('a delta goes out at once, with the events before it, not after the rest of its turn', async () => {
-  // As when a model's whole answer arrives in one read: the delta and the run's end in one turn.
-  const { writes, body } = await streamed([['thread.message.created', 'thread.message.delta', 'thread.message.completed', 'thread.run.completed']]);
-  assert.deepEqual(writes.map(eventsIn), [['thread.message.created', 'thread.message.delta'], ['thread.message.completed', 'thread.run.completed', 'done']]);
-  assert.deepEqual(eventsIn(body), ['thread.message.created', 'thread.message.delta', 'thread.message.completed', 'thread.run.completed', 'done']);
+test('the first delta goes out at once, with the events before it, not after the rest of its turn', async () => {
+  // As when a model's whole answer arrives in one read: its deltas and the run's end in one turn.
+  const burst: StreamEventName[] = ['thread.message.created', 'thread.message.delta', 'thread.message.delta', 'thread.message.completed', 'thread.run.completed'];
+  const { writes, body } = await streamed([burst]);
+  assert.deepEqual(writes.map(eventsIn), [['thread.message.created', 'thread.message.delta'], ['thread.message.delta', 'thread.message.completed', 'thread.run.completed', 'done']]);
+  assert.deepEqual(eventsIn(body), [...burst, 'done']);
+});
+
+test('later deltas wait for the end of their turn, as other events do', async () => {
+  const { writes } = await streamed([['thread.run.step.delta'], ['thread.message.delta', 'thread.message.delta'], ['thread.run.completed']]);
+  assert.deepEqual(writes.map(eventsIn), [['thread.run.step.delta'], ['thread.message.delta', 'thread.message.delta'], ['thread.run.completed', 'done']]);
 });

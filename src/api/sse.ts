@@ -50,10 +50,11 @@ export class RunEventStreams {
       unsubscribe();
     };
     // Events come in bursts (a run's creation, a step closing and the next opening): the frames of
-    // one turn of the event loop go out in one socket write. A delta is what the reader waits for,
-    // so it goes out at once, with the frames before it, rather than after the rest of the turn
-    // (which, when the model's whole answer came in one read, is the run's last commit).
+    // one turn of the event loop go out in one socket write. The first delta is what the reader
+    // waits for, so it goes out at once, with the frames before it, rather than after the rest of
+    // its turn (which, when the model's whole answer came in one read, is the run's last commit).
     let unsent = '';
+    let firstDeltaSent = false;
     const flush = () => {
       if (!ended && unsent) raw.write(unsent);
       unsent = '';
@@ -64,8 +65,10 @@ export class RunEventStreams {
       const data = stepObject && !includeResultContent ? withoutResultContent(event.data as RunStep) : event.data;
       if (!unsent) setImmediate(flush);
       unsent += frame(event.event, JSON.stringify(data));
-      if (isDelta(event.event)) flush();
-      else if (endsStream(event.event)) {
+      if (!firstDeltaSent && isDelta(event.event)) {
+        firstDeltaSent = true;
+        flush();
+      } else if (endsStream(event.event)) {
         stop();
         raw.end(unsent + frame('done', '[DONE]'));
         unsent = '';

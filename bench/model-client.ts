@@ -5,13 +5,12 @@
  * eventsource-parser), in the same run, against the scripted model in another process.
  * Usage: npm run bench:model-client [-- CALLS [PIECES]]
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Stream } from 'openai/streaming';
 import type { ChatRequest } from '../src/providers/chat-model.js';
 import { OpenAICompatibleModel } from '../src/providers/openai-compatible.js';
+import { startModelProcess } from './support/model-process.js';
 
 // Alternating blocks of calls, so both clients see the same machine state, while the garbage one
 // leaves is mostly collected on its own time.
@@ -21,9 +20,8 @@ const pieces = Number(process.argv[3] ?? 2);
 const warmup = 100;
 const TIMEOUT_MS = 120_000;
 
-const server = spawn(process.execPath, ['--import', 'tsx', new URL('./support/scripted-model-server.ts', import.meta.url).pathname, String(2 * (warmup + calls)), String(pieces)], { stdio: ['ignore', 'pipe', 'inherit'] });
-const [line] = (await once(server.stdout!, 'data')) as [Buffer];
-const baseURL = line.toString().trim();
+const model = await startModelProcess(2 * (warmup + calls), pieces);
+const baseURL = model.url;
 
 const request: ChatRequest = { model: 'bench-model', messages: [{ role: 'user', content: 'Hi' }] };
 const signal = new AbortController().signal;
@@ -56,8 +54,7 @@ for (let done = -warmup; done < calls; done += BLOCK) {
     if (done >= 0) cpuMs[name] += (used.user + used.system) / 1000;
   }
 }
-server.kill('SIGTERM');
-await once(server, 'exit');
+await model.close();
 
 console.log(`\nclient CPU per streamed call, ${calls} calls each (${pieces} text pieces), scripted model in its own process`);
 for (const [name, total] of Object.entries(cpuMs)) console.log(`${name.padEnd(40)} ${(total / calls).toFixed(3)} ms`);

@@ -1,17 +1,17 @@
 /**
  * Time to first token, one run at a time, through Stepwise in its own process (a streamed run)
- * against the same scripted model server called directly (a streamed chat completion), in the
- * same run: on SQLite, and on PostgreSQL (1 API + 1 worker) when STEPWISE_TEST_DATABASE_URL is
- * set (run it under .ci/with-postgres). The run is read two ways with the openai SDK: its plain
- * stream of events, and the AssistantStream helper, whose own work on each event the client pays
- * against any server. Also what the Stepwise processes used per run.
+ * against the same scripted model server, in a process of its own, called directly (a streamed
+ * chat completion), in the same run: on SQLite, and on PostgreSQL (1 API + 1 worker) when
+ * STEPWISE_TEST_DATABASE_URL is set (run it under .ci/with-postgres). The run is read two ways
+ * with the openai SDK: its plain stream of events, and the AssistantStream helper, whose own work
+ * on each event the client pays against any server. Also what the Stepwise processes used per run.
  * Usage: npm run bench [-- ROUNDS]
  */
 import { performance } from 'node:perf_hooks';
 import OpenAI from 'openai';
-import { ScriptedModel } from '../test/support/scripted-model.js';
 import { TEST_DATABASE_URL } from '../test/support/test-database.js';
 import { deploy, perRun } from './support/measured.js';
+import { startModelProcess } from './support/model-process.js';
 
 const rounds = Number(process.argv[2] ?? 200);
 const warmup = 20;
@@ -21,11 +21,13 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-const model = await ScriptedModel.start();
+const deployments = TEST_DATABASE_URL ? 2 : 1;
+// In its own process, as a real model server is: the direct call then crosses between processes
+// as the calls through Stepwise do, rather than staying inside the bench's event loop.
+const model = await startModelProcess(deployments * (warmup + rounds) * 3, 2);
 const direct = new OpenAI({ baseURL: model.url, apiKey: 'k', maxRetries: 0 });
 
 async function directTtft(): Promise<number> {
-  model.script({ text: ['Hello', ' there'] });
   const start = performance.now();
   const stream = await direct.chat.completions.create({ model: 'bench-model', messages: [{ role: 'user', content: 'Hi' }], stream: true });
   let first = 0;
@@ -38,7 +40,6 @@ const createAndRun = (assistantId: string) => ({ assistant_id: assistantId, thre
 
 /** The SDK's stream of events, read as they come: what Stepwise adds, with little of the client's own work. */
 async function stepwiseEventsTtft(client: OpenAI, assistantId: string): Promise<number> {
-  model.script({ text: ['Hello', ' there'] });
   const start = performance.now();
   let first = 0;
   const stream = await client.beta.threads.createAndRun({ ...createAndRun(assistantId), stream: true });
@@ -48,7 +49,6 @@ async function stepwiseEventsTtft(client: OpenAI, assistantId: string): Promise<
 
 /** The SDK's AssistantStream helper, as most apps stream: it also builds a snapshot of every object it is sent. */
 async function stepwiseHelperTtft(client: OpenAI, assistantId: string): Promise<number> {
-  model.script({ text: ['Hello', ' there'] });
   const start = performance.now();
   let first = 0;
   const stream = client.beta.threads.createAndRunStream(createAndRun(assistantId));

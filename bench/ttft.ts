@@ -4,14 +4,16 @@
  * chat completion), in the same run: on SQLite, and on PostgreSQL (1 API + 1 worker) when
  * STEPWISE_TEST_DATABASE_URL is set (run it under .ci/with-postgres). The run is read two ways
  * with the openai SDK: its plain stream of events, and the AssistantStream helper, whose own work
- * on each event the client pays against any server. Also what the Stepwise processes used per run.
+ * on each event the client pays against any server. A bare pass-through proxy in its own process
+ * (`support/pass-through-proxy.ts`) shows the least any server in between adds. Also what the
+ * Stepwise processes used per run.
  * Usage: npm run bench [-- ROUNDS]
  */
 import { performance } from 'node:perf_hooks';
 import OpenAI from 'openai';
 import { TEST_DATABASE_URL } from '../test/support/test-database.js';
 import { deploy, perRun } from './support/measured.js';
-import { startModelProcess } from './support/model-process.js';
+import { startModelProcess, startPassThroughProxy } from './support/model-process.js';
 
 const rounds = Number(process.argv[2] ?? 200);
 const warmup = 20;
@@ -24,12 +26,14 @@ function percentile(samples: number[], p: number): number {
 const deployments = TEST_DATABASE_URL ? 2 : 1;
 // In its own process, as a real model server is: the direct call then crosses between processes
 // as the calls through Stepwise do, rather than staying inside the bench's event loop.
-const model = await startModelProcess(deployments * (warmup + rounds) * 3, 2);
-const direct = new OpenAI({ baseURL: model.url, apiKey: 'k', maxRetries: 0 });
+const model = await startModelProcess((2 + deployments * 3) * (warmup + rounds), 2);
+const proxy = await startPassThroughProxy(model.url);
+const directClient = new OpenAI({ baseURL: model.url, apiKey: 'k', maxRetries: 0 });
+const proxiedClient = new OpenAI({ baseURL: proxy.url, apiKey: 'k', maxRetries: 0 });
 
-async function directTtft(): Promise<number> {
+async function chatTtft(client: OpenAI): Promise<number> {
   const start = performance.now();
-  const stream = await direct.chat.completions.create({ model: 'bench-model', messages: [{ role: 'user', content: 'Hi' }], stream: true });
+  const stream = await client.chat.completions.create({ model: 'bench-model', messages: [{ role: 'user', content: 'Hi' }], stream: true });
   let first = 0;
   for await (const chunk of stream) if (!first && chunk.choices[0]?.delta.content) first = performance.now() - start;
   return first;
@@ -57,6 +61,10 @@ async function stepwiseHelperTtft(client: OpenAI, assistantId: string): Promise<
   return first;
 }
 
+/** How much later than `direct` a set of samples saw its first token, at p50. */
+const addedTo = (direct: number[]) => (through: number[]) =>
+  `added p50 ${(percentile(through, 50) - percentile(direct, 50)).toFixed(2)} ms, ratio ${(percentile(through, 50) / percentile(direct, 50)).toFixed(2)}x`;
+
 const row = (name: string, samples: number[]) => `${name.padEnd(44)} p50 ${percentile(samples, 50).toFixed(2)} ms   p95 ${percentile(samples, 95).toFixed(2)} ms`;
 
 async function compare(name: string, workers: number): Promise<void> {
@@ -68,12 +76,11 @@ async function compare(name: string, workers: number): Promise<void> {
     for (let i = 0; i < warmup + rounds; i++) {
       if (i === warmup) await deployment.usedSinceLast();
       // Interleaved, so all three see the same machine state.
-      const round = { direct: await directTtft(), events: await stepwiseEventsTtft(client, assistant.id), helper: await stepwiseHelperTtft(client, assistant.id) };
+      const round = { direct: await chatTtft(directClient), events: await stepwiseEventsTtft(client, assistant.id), helper: await stepwiseHelperTtft(client, assistant.id) };
       if (i >= warmup) for (const key of ['direct', 'events', 'helper'] as const) samples[key].push(round[key]);
     }
     const used = await deployment.usedSinceLast();
-    const direct = percentile(samples.direct, 50);
-    const added = (stepwise: number[]) => `added p50 ${(percentile(stepwise, 50) - direct).toFixed(2)} ms, ratio ${(percentile(stepwise, 50) / direct).toFixed(2)}x`;
+    const added = addedTo(samples.direct);
     console.log(`\n${name}: time to first token, ${rounds} rounds each, scripted model at zero latency`);
     console.log(row('direct to the model server', samples.direct));
     console.log(`${row('through Stepwise, the stream of events', samples.events)}   ${added(samples.events)}`);
@@ -85,7 +92,24 @@ async function compare(name: string, workers: number): Promise<void> {
   }
 }
 
+/**
+ * The floor: a server that only forwards adds this much. Apart from the Stepwise rounds, whose
+ * process would otherwise sit idle through the proxied calls too, and start each run colder.
+ */
+async function passThroughFloor(): Promise<void> {
+  const samples = { direct: [] as number[], proxied: [] as number[] };
+  for (let i = 0; i < warmup + rounds; i++) {
+    const round = { direct: await chatTtft(directClient), proxied: await chatTtft(proxiedClient) };
+    if (i >= warmup) for (const key of ['direct', 'proxied'] as const) samples[key].push(round[key]);
+  }
+  console.log(`\nA bare pass-through proxy (node:http, nothing stored or parsed): ${rounds} rounds each`);
+  console.log(row('direct to the model server', samples.direct));
+  console.log(`${row('through the proxy', samples.proxied)}   ${addedTo(samples.direct)(samples.proxied)}`);
+}
+
+await passThroughFloor();
 await compare('SQLite, 1 process', 0);
 if (TEST_DATABASE_URL) await compare('PostgreSQL, 1 API + 1 worker', 1);
 else console.log('\n(no STEPWISE_TEST_DATABASE_URL: PostgreSQL skipped; run under .ci/with-postgres)');
+await proxy.close();
 await model.close();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { AbortRegistry } from '../engine/abort-registry.js';
 import { sweepExpired } from '../engine/maintenance.js';
@@ -23,12 +23,22 @@ import {
   type VectorStoreFileRef,
 } from '../store/store.js';
 import { JobQueue } from './job-queue.js';
-import type { PgChannels } from './pg-channel.js';
+import { PgChannels } from './pg-channel.js';
 
 const CONTROL_CHANNEL = 'stepwise_control';
+/** Signalled by the statement that makes a run ready for a worker, as it commits. */
+const RUNS_CHANNEL = 'stepwise_runs';
+
+/**
+ * How often a worker with a free slot looks for runs it was not signalled about: a run whose
+ * worker died (its lease lapsed), a signal lost with a dropped connection.
+ */
+const CLAIM_POLL_MS = 1000;
 
 /** A run's claim reads the run and its thread, all its first model call needs. */
-const CLAIMED_RUN_COLUMNS = [...RUN_FOR_EXECUTION_COLUMNS, ...THREAD_HISTORY_COLUMNS];
+const CLAIMED_RUN_COLUMNS = [...RUN_FOR_EXECUTION_COLUMNS, ...THREAD_HISTORY_COLUMNS, 'project_id'];
+
+type ClaimedRun = RunForExecutionRow & ThreadHistoryRow & { project_id: string };
 
 /** Asks whichever process executes a job to stop it. */
 type Control = { kind: 'run'; key: string; reason: StopReason } | { kind: 'ingest'; key: string; reason: IngestionStopReason };
@@ -49,15 +59,18 @@ export interface ClusterOptions {
 }
 
 /**
- * Runs and ingestion on PostgreSQL deployments: every process enqueues jobs in graphile-worker;
- * worker processes execute them. A worker executes a run only under the run's lease, renewed by
- * heartbeat; when a worker dies its leases lapse and a sweep hands the runs to the others. Stops
- * (cancel, expiry, detach) reach the executing process through LISTEN/NOTIFY.
+ * Runs and ingestion on PostgreSQL deployments; worker processes execute them. The runs table is
+ * the run queue: a worker claims the oldest runs no live lease holds (new ones, and those whose
+ * worker died) in one statement, when the statement that made a run ready signals it over
+ * LISTEN/NOTIFY and every second besides, and executes each under its lease, renewed by heartbeat.
+ * Indexing jobs go through graphile-worker, with the same leases. Stops (cancel, expiry, detach)
+ * reach the executing process through LISTEN/NOTIFY.
  */
 export class ClusterRuntime implements Runtime {
   readonly scheduler: RunScheduler = {
     enqueue: (projectId, runId) => this.#enqueueRun({ projectId, runId }),
-    queueing: (projectId, runId) => JobQueue.adding('stepwise_run', { projectId, runId } satisfies RunRef, runId),
+    queueing: () => PgChannels.signalling(RUNS_CHANNEL),
+    holding: () => this.#runLeases.holding(),
     abort: (runId, reason) => this.#abortRun(runId, reason),
   };
   readonly ingestion: IngestionScheduler = {
@@ -74,6 +87,12 @@ export class ClusterRuntime implements Runtime {
   readonly #runLeases: Leases;
   readonly #fileLeases: Leases;
   #stopSweeps: (() => void)[] = [];
+  /** Runs this process executes now. */
+  #executing = 0;
+  #claiming: Promise<void> | undefined;
+  /** A signal came while a claim was under way: claim again after it. */
+  #claimAgain = false;
+  #closed = false;
 
   private constructor(
     readonly options: ClusterOptions,
@@ -96,9 +115,14 @@ export class ClusterRuntime implements Runtime {
     return this.options.role !== 'api';
   }
 
-  #enqueueRun(ref: RunRef): void {
-    this.queue.add('stepwise_run', ref, ref.runId).catch((error) => {
-      this.options.log(`run ${ref.runId} could not be queued; the orphan sweep will queue it`, error);
+  /**
+   * Makes the run ready for a worker: ends this process's hold on it, if it held it (`holding`),
+   * and signals the workers. A lost signal costs a worker's next look, a second later.
+   */
+  #enqueueRun({ projectId, runId }: RunRef): void {
+    const released = sql`UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE project_id = ${projectId} AND id = ${runId} AND lease_owner = ${this.#runLeases.owner} RETURNING id`;
+    sql`WITH released AS (${released}) SELECT ${PgChannels.signalling(RUNS_CHANNEL)}`.execute(this.options.db).catch((error) => {
+      this.options.log(`run ${runId} could not be signalled to the workers; the next look for runs will find it`, error);
     });
   }
 
@@ -120,33 +144,61 @@ export class ClusterRuntime implements Runtime {
 
   async start(ctx: ServiceContext): Promise<void> {
     if (!this.#works) return;
-    const { log, runLeaseMs, expirySweepMs, runConcurrency } = this.options;
+    const { log, runLeaseMs, expirySweepMs, channels } = this.options;
     await this.queue.work({
-      stepwise_run: { handler: (payload) => this.#execute(payload as RunRef), concurrency: runConcurrency },
+      // Jobs a version before the runs table was the queue added: the run is in the table anyway.
+      stepwise_run: { handler: async () => this.#claimRuns(), concurrency: 1 },
       stepwise_ingest: { handler: (payload) => this.#ingest(payload as VectorStoreFileRef), concurrency: INGESTION_CONCURRENCY },
     });
-    // Indexing jobs recover as runs do: the orphan sweep finds those no live worker holds.
-    await this.#queueOrphans(ctx);
+    await channels.listenForSignal(RUNS_CHANNEL, () => this.#claimRuns());
+    this.#claimRuns();
+    await this.#queueOrphanFiles(ctx);
     this.#stopSweeps = [
       every(expirySweepMs, 'expiry sweep', () => sweepExpired(ctx), log),
-      every(runLeaseMs / 2, 'orphan sweep', () => this.#queueOrphans(ctx), log),
+      every(CLAIM_POLL_MS, 'look for runs', async () => this.#claimRuns(), log),
+      every(runLeaseMs / 2, 'orphan sweep', () => this.#queueOrphanFiles(ctx), log),
     ];
   }
 
-  /** Queues the runs and indexing jobs no live worker executes; the first worker to claim each one takes it over. */
-  async #queueOrphans(ctx: ServiceContext): Promise<void> {
+  /** Queues the indexing jobs no live worker executes; the first worker to claim each one takes it over. */
+  async #queueOrphanFiles(ctx: ServiceContext): Promise<void> {
     const queuedBefore = Math.floor((ctx.clock.nowMs() - 4 * this.options.runLeaseMs) / 1000);
-    for (const row of await this.#runLeases.orphans(['project_id', 'id'], ['queued', 'in_progress', 'cancelling'], 'queued', queuedBefore)) {
-      this.#enqueueRun({ projectId: row.project_id!, runId: row.id! });
-    }
     for (const row of await this.#fileLeases.orphans(['project_id', 'vector_store_id', 'id'], ['in_progress'], 'in_progress', queuedBefore)) {
       this.ingestion.enqueue({ projectId: row.project_id!, vectorStoreId: row.vector_store_id!, fileId: row.id! });
     }
   }
 
-  #execute(ref: RunRef): Promise<void> {
-    const row = { project_id: ref.projectId, id: ref.runId };
-    return this.#leased<StopReason, RunForExecutionRow & ThreadHistoryRow>(this.#runLeases, row, CLAIMED_RUN_COLUMNS, this.#runs, ref.runId, async (signal, claimed) => {
+  /** Claims runs for this process's free slots, again while a claim fills them all or a signal came meanwhile. */
+  #claimRuns(): void {
+    if (this.#closed) return;
+    if (this.#claiming) {
+      this.#claimAgain = true;
+      return;
+    }
+    this.#claiming = this.#claimWhileFree()
+      .catch((error) => this.options.log('claiming runs failed', error))
+      .finally(() => {
+        this.#claiming = undefined;
+        if (this.#claimAgain) this.#claimRuns();
+      });
+  }
+
+  async #claimWhileFree(): Promise<void> {
+    for (;;) {
+      this.#claimAgain = false;
+      const free = this.options.runConcurrency - this.#executing;
+      if (this.#closed || free <= 0) return;
+      const claimed = await this.#runLeases.claimNext<ClaimedRun>(EXECUTING_RUN_STATUSES, free, CLAIMED_RUN_COLUMNS);
+      for (const row of claimed) this.#startRun(row);
+      if (claimed.length < free && !this.#claimAgain) return;
+    }
+  }
+
+  #startRun(claimed: ClaimedRun & { lease_takeovers: number }): void {
+    const found = parseRunForExecution(claimed);
+    const ref = { projectId: claimed.project_id, runId: found.run.id };
+    this.#executing++;
+    this.#underLease<StopReason>(this.#runLeases, { project_id: ref.projectId, id: ref.runId }, this.#runs, ref.runId, async (signal) => {
       const { executor } = this.options;
       const takeovers = claimed.lease_takeovers;
       // A run that was never taken over needs no preparing, and starts from the row the claim read.
@@ -155,11 +207,15 @@ export class ClusterRuntime implements Runtime {
         await executor.execute(ref, signal);
         return false;
       }
-      const found = parseRunForExecution(claimed);
       const status = await executor.executeFrom(ref.projectId, found, signal, { history: parseThreadHistory(claimed) });
       // Settled since the claim: the write that settled it, whoever made it, ended the lease.
       return EXECUTING_RUN_STATUSES.includes(found.run.status) && !EXECUTING_RUN_STATUSES.includes(status);
-    });
+    })
+      .catch((error) => this.options.log(`run ${ref.runId} failed in its worker`, error))
+      .finally(() => {
+        this.#executing--;
+        this.#claimRuns();
+      });
   }
 
   #ingest(ref: VectorStoreFileRef): Promise<void> {
@@ -170,12 +226,7 @@ export class ClusterRuntime implements Runtime {
     });
   }
 
-  /**
-   * Does a job's work while holding its lease, renewed by heartbeat; losing the lease stops the
-   * work as a shutdown does. Does nothing while a live lease elsewhere holds the job. `work` gets
-   * the row's `columns` as the claim read them, and resolves to whether its last write ended the
-   * lease already (a run's settling write does), so that no release is sent.
-   */
+  /** Claims the job's lease and does its work under it (`#underLease`); nothing while a live lease elsewhere holds the job. */
   async #leased<Reason extends string, Row extends Record<string, unknown> = Record<string, never>>(
     leases: Leases,
     row: RowMatch,
@@ -187,6 +238,23 @@ export class ClusterRuntime implements Runtime {
     if (registry.has(key)) return;
     const claimed = await leases.claim<Row>(row, columns);
     if (claimed === undefined) return;
+    await this.#underLease(leases, row, registry, key, (signal) => work(signal, claimed));
+  }
+
+  /**
+   * Does a job's work while holding the lease just claimed, renewed by heartbeat; losing the lease
+   * stops the work as a shutdown does. `work` resolves to whether its last write ended the lease
+   * already (a run's settling write does), so that no release is sent. Nothing when this process
+   * is doing the job already (its own lease had lapsed).
+   */
+  async #underLease<Reason extends string>(
+    leases: Leases,
+    row: RowMatch,
+    registry: AbortRegistry<Reason | 'shutdown'>,
+    key: string,
+    work: (signal: AbortSignal) => Promise<boolean>,
+  ): Promise<void> {
+    if (registry.has(key)) return;
     const { signal, done } = registry.start(key);
     const heartbeat = setInterval(() => {
       leases.renew(row).then(
@@ -196,7 +264,7 @@ export class ClusterRuntime implements Runtime {
     }, this.options.runLeaseMs / 3);
     let ended = false;
     try {
-      ended = await work(signal, claimed);
+      ended = await work(signal);
     } finally {
       clearInterval(heartbeat);
       done();
@@ -206,6 +274,7 @@ export class ClusterRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     for (const stop of this.#stopSweeps) stop();
     this.#runs.abortAll('shutdown');
     this.#ingesting.abortAll('shutdown');

@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import PQueue from 'p-queue';
 import type pg from 'pg';
 import { Logger, makeWorkerUtils, run, type Runner, type Task, type WorkerUtils } from 'graphile-worker';
@@ -24,7 +24,8 @@ function graphileLogger(log: (message: string, error?: unknown) => void): Logger
 
 /**
  * Background work through graphile-worker, a PostgreSQL-backed job queue: jobs are rows, workers
- * hear of new ones through LISTEN/NOTIFY, and a job key keeps one pending job per run or file.
+ * hear of new ones through LISTEN/NOTIFY, and a job key keeps one pending job per file. Runs have
+ * their own queue, the runs table (cluster-runtime.ts).
  */
 export class JobQueue {
   #runner: Runner | undefined;
@@ -45,18 +46,10 @@ export class JobQueue {
   /**
    * Queues a job unless one with its key is waiting already (that one keeps its place in line, so
    * the orphan sweeps can queue again freely); a job with its key still running does not count.
+   * The job is flagged with its task, so that a runner at its limit for the task can skip it.
    */
   async add(task: TaskName, payload: object, key: string): Promise<void> {
-    await sql`SELECT ${JobQueue.adding(task, payload, key)}`.execute(this.db);
-  }
-
-  /**
-   * The SQL expression that queues the job as `add` does, for a statement that writes more: the
-   * job commits with what it is for. The job is flagged with its task, so that a runner at its
-   * limit for the task can skip it.
-   */
-  static adding(task: TaskName, payload: object, key: string): RawBuilder<unknown> {
-    return sql`graphile_worker.add_job(identifier => ${task}::text, payload => ${JSON.stringify(payload)}::json, max_attempts => ${MAX_ATTEMPTS}::int, job_key => ${`${task}:${key}`}::text, flags => ${[task]}::text[], job_key_mode => 'preserve_run_at')`;
+    await sql`SELECT graphile_worker.add_job(identifier => ${task}::text, payload => ${JSON.stringify(payload)}::json, max_attempts => ${MAX_ATTEMPTS}::int, job_key => ${`${task}:${key}`}::text, flags => ${[task]}::text[], job_key_mode => 'preserve_run_at')`.execute(this.db);
   }
 
   /**

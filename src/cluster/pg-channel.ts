@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 
 // NOTIFY payloads are capped at 8000 bytes: a header and this many UTF-16 units of JSON (at most
@@ -50,6 +51,7 @@ export type ChannelListener = (message: unknown) => void;
 export class PgChannels {
   readonly origin = randomUUID();
   readonly #listeners = new Map<string, ChannelListener>();
+  readonly #signals = new Map<string, () => void>();
   readonly #partial = new Map<string, string[]>();
   #pending: Pending[] = [];
   #batches = 0;
@@ -74,6 +76,20 @@ export class PgChannels {
   async listen(channel: string, listener: ChannelListener): Promise<void> {
     this.#listeners.set(channel, listener);
     await this.receiver.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  }
+
+  /**
+   * Hears a channel whose notifications carry nothing but the news that something changed, sent
+   * by SQL statements (`signalling`) with the change they announce, and from this process too.
+   */
+  async listenForSignal(channel: string, onSignal: () => void): Promise<void> {
+    this.#signals.set(channel, onSignal);
+    await this.receiver.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  }
+
+  /** The SQL expression that signals `channel` when the statement evaluating it commits. */
+  static signalling(channel: string): RawBuilder<unknown> {
+    return sql`pg_notify(${channel}, '')`;
   }
 
   /** Queues the message behind those sent before it; resolves once PostgreSQL has it. */
@@ -121,6 +137,15 @@ export class PgChannels {
   }
 
   #receive(channel: string, text: string | undefined): void {
+    const signal = this.#signals.get(channel);
+    if (signal) {
+      try {
+        signal();
+      } catch (error) {
+        this.log(`a listener on ${channel} failed`, error);
+      }
+      return;
+    }
     const listener = this.#listeners.get(channel);
     const newline = text?.indexOf('\n') ?? -1;
     if (!listener || newline < 0) return;

@@ -28,7 +28,12 @@ export interface RunScheduler {
    * A scheduler whose queue is in the store's database: the SQL that queues the run, for the
    * statement that stores it (`Store.insertAll`), instead of `enqueue` after it.
    */
-  queueing?(projectId: string, runId: string): RawBuilder<unknown>;
+  queueing?(): RawBuilder<unknown>;
+  /**
+   * A scheduler whose queue is the store's runs table: the columns that keep a new run from its
+   * workers until `enqueue`, for a run that must wait before it executes (its attachments added).
+   */
+  holding?(): Record<string, string | number>;
   /**
    * A scheduler that executes runs in this process: holds one of its execution slots for the run
    * `runId` about to be created, when one is free (an abort of the run already reaches it). The run

@@ -13,7 +13,7 @@ import type {
   SubmitToolOutputsRequest,
   Thread,
 } from '../spec/wire.js';
-import type { Page, PageQuery } from '../store/collection.js';
+import type { Page, PageQuery, TableRows } from '../store/collection.js';
 import type { Store } from '../store/store.js';
 import { fileSearchAttachments, indexInThreadVectorStore } from './attachments.js';
 import type { CreatedRun, ServiceContext } from './context.js';
@@ -111,6 +111,16 @@ export class Runs {
     return run;
   }
 
+  /**
+   * The new run's row; `waits` (for its attachments to be added): held for this process until
+   * `enqueue`, when the scheduler's workers would otherwise take it from the table at once.
+   */
+  #runRows(store: Store, projectId: string, run: Run, waits: boolean): TableRows {
+    const rows = store.runs.rows(projectId, [run]);
+    const holding = waits ? this.ctx.scheduler.holding?.() : undefined;
+    return holding ? { ...rows, rows: rows.rows.map((row) => ({ ...row, ...holding })) } : rows;
+  }
+
   async #thread(projectId: string, threadId: string): Promise<Thread> {
     const thread = await this.ctx.store.threads.get(projectId, threadId);
     if (!thread) throw notFound('thread', threadId);
@@ -132,7 +142,7 @@ export class Runs {
         await checkRunCapacity(store, projectId, this.ctx.config.maxActiveRunsPerProject);
         await insertMessages(store, projectId, threadId, params.additional_messages ?? [], createdAt, 'additional_messages');
         const stored = asStored(run);
-        await store.runs.insert(projectId, stored);
+        await store.insertAll([this.#runRows(store, projectId, stored, searchFiles.length > 0)]);
         return { stored };
       }),
     );
@@ -148,13 +158,13 @@ export class Runs {
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
     // The run is queued as it is stored, unless its attachments must be indexed into the thread first.
-    const queueing = searchFiles.length === 0 ? this.ctx.scheduler.queueing?.(projectId, runId) : undefined;
+    const queueing = searchFiles.length === 0 ? this.ctx.scheduler.queueing?.() : undefined;
     const { thread, messages, run, stored, started } = await this.#storing(runId, searchFiles.length === 0 && queueing === undefined, (asStored) =>
       underRunCapacity(this.ctx.store, projectId, this.ctx.config.maxActiveRunsPerProject, async (store) => {
         const created = newThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');
         const newRun = this.#newRun(runId, created.thread.id, assistant, runParams, createdAt);
         const stored = asStored(newRun);
-        await store.insertAll([...created.rows, store.runs.rows(projectId, [stored])], queueing);
+        await store.insertAll([...created.rows, this.#runRows(store, projectId, stored, searchFiles.length > 0)], queueing);
         return { thread: created.thread, messages: created.messages, run: newRun, stored };
       }),
     );

@@ -44,17 +44,54 @@ export class Leases {
    */
   async claim<Row extends Record<string, unknown> = Record<string, never>>(row: RowMatch, columns: readonly ClaimedColumn[] = []): Promise<(Row & { lease_takeovers: number }) | undefined> {
     const now = Date.now();
-    const claimed = await this.#update(row)
-      .set((eb: any) => ({
-        lease_owner: this.owner,
-        lease_expires_at: now + this.durationMs,
-        // A lease is released when its execution ends; one still standing was cut off midway.
-        lease_takeovers: eb('lease_takeovers', '+', eb.case().when('lease_owner', 'is not', null).then(1).else(0).end()),
-      }))
-      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
+    const claimed = await this.#claiming(this.#update(row), now)
+      .where((eb: any) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
       .returning(['lease_takeovers', ...columns])
       .executeTakeFirst();
     return claimed as (Row & { lease_takeovers: number }) | undefined;
+  }
+
+  /**
+   * Claims up to `limit` rows in `statuses` whose lease is free or lapsed, oldest first, as
+   * `claim` claims one (PostgreSQL only). Rows another worker is claiming at the same moment are
+   * skipped rather than waited for, so workers claiming at once each get different rows.
+   */
+  async claimNext<Row extends Record<string, unknown>>(statuses: readonly string[], limit: number, columns: readonly ClaimedColumn[]): Promise<(Row & { lease_takeovers: number })[]> {
+    const now = Date.now();
+    // Materialized, so that the rows are chosen and locked once: a subquery the plan may run again
+    // could lock more than `limit`.
+    const query = this.#db.with(
+      (name) => name('free').materialized(),
+      (db) =>
+        db
+          .selectFrom(this.table)
+          .select('id')
+          .where('status', 'in', statuses)
+          .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
+          .orderBy('id')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+    );
+    const claimed = await this.#claiming(query.updateTable(this.table).from('free').whereRef(`${this.table}.id`, '=', 'free.id'), now)
+      .returning(['lease_takeovers', ...columns])
+      .execute();
+    return claimed as (Row & { lease_takeovers: number })[];
+  }
+
+  /** `update` with the lease taken by this worker; typed loosely, as every query here is. */
+  #claiming(update: any, now: number): any {
+    return update.set((eb: any) => ({
+      lease_owner: this.owner,
+      lease_expires_at: now + this.durationMs,
+      // A lease is released when its execution ends; one still standing was cut off midway.
+      lease_takeovers: eb('lease_takeovers', '+', eb.case().when('lease_owner', 'is not', null).then(1).else(0).end()),
+    }));
+  }
+
+  /** The columns that hold a new row for this worker (an API process too) until it releases it. */
+  holding(): { lease_owner: string; lease_expires_at: number } {
+    return { lease_owner: this.owner, lease_expires_at: Date.now() + this.durationMs };
   }
 
   /** Extends the lease; false when this worker no longer holds it. */

@@ -65,6 +65,45 @@ describe('run leases and multi-table writes', () => {
 
   after(() => database.close());
 
+  const EXECUTING = ['queued', 'in_progress', 'cancelling'];
+  const claimedIds = (rows: (RunForExecutionRow & { lease_takeovers: number })[]) => rows.map((row) => [JSON.parse(row.data).id, row.lease_takeovers]);
+
+  // First, while no other test's runs are in the table to be claimed too.
+  test('on PostgreSQL, a claim of the next runs takes the oldest no live lease holds, up to its limit; a lapsed lease is taken over, a held run and a locked one are not', { skip: !TEST_DATABASE_URL && 'PostgreSQL only: the embedded runtime queues runs in its process' }, async () => {
+    const run = (n: number, status: Run['status'] = 'queued') => ({ ...newRun(`run_next_${n}`, 'thread_next'), status });
+    for (const stored of [run(1), run(2), run(3), run(4, 'in_progress'), run(5, 'requires_action'), run(6, 'completed'), run(7)]) await store.runs.insert(PROJECT, stored);
+    // Held by the process that created it, while its attachments are added.
+    await db.updateTable('runs').set(new Leases(db, 'runs', 'api', 60_000).holding()).where('id', '=', 'run_next_3').execute();
+    // Its worker died.
+    await db.updateTable('runs').set({ lease_owner: 'dead', lease_expires_at: 1 }).where('id', '=', 'run_next_4').execute();
+    const workerA = new Leases(db, 'runs', 'worker-a', 60_000);
+    const workerB = new Leases(db, 'runs', 'worker-b', 60_000);
+
+    assert.deepEqual(claimedIds(await workerA.claimNext(EXECUTING, 2, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_1', 0], ['run_next_2', 0]]);
+    // A row another claim (or any writer) has locked is skipped at once rather than waited for.
+    await db.transaction().execute(async (trx) => {
+      await trx.selectFrom('runs').select('id').where('id', '=', 'run_next_7').forUpdate().execute();
+      assert.deepEqual(claimedIds(await workerB.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_4', 1]]);
+    });
+    assert.deepEqual(claimedIds(await workerB.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_7', 0]]);
+    assert.deepEqual(await workerB.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS), []);
+
+    await db.updateTable('runs').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', 'run_next_3').execute();
+    assert.deepEqual(claimedIds(await workerA.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_3', 0]]);
+    assert.deepEqual(
+      await db.selectFrom('runs').select(['id', 'lease_owner']).where('id', 'like', 'run_next_%').orderBy('id').execute(),
+      [
+        { id: 'run_next_1', lease_owner: 'worker-a' },
+        { id: 'run_next_2', lease_owner: 'worker-a' },
+        { id: 'run_next_3', lease_owner: 'worker-a' },
+        { id: 'run_next_4', lease_owner: 'worker-b' },
+        { id: 'run_next_5', lease_owner: null },
+        { id: 'run_next_6', lease_owner: null },
+        { id: 'run_next_7', lease_owner: 'worker-b' },
+      ],
+    );
+  });
+
   const leaseOwner = async (runId: string) => (await db.selectFrom('runs').select('lease_owner').where('id', '=', runId).executeTakeFirstOrThrow()).lease_owner;
 
   test('a claim reads the run it leases; the write that settles the run ends the lease, other writes keep it', async () => {
@@ -180,55 +219,3 @@ describe('run leases and multi-table writes', () => {
   });
 });
 
-/** The runs table as the run queue of PostgreSQL deployments: what a worker's claim takes. */
-describe('claiming the next runs', { skip: !TEST_DATABASE_URL && 'PostgreSQL only: the embedded runtime queues runs in its process' }, () => {
-  let database: TestDatabase;
-  let db: Kysely<Database>;
-  let store: Store;
-
-  before(async () => {
-    database = await openTestDatabase();
-    db = database.db;
-    store = new Store(db);
-  });
-
-  after(() => database.close());
-
-  const EXECUTING = ['queued', 'in_progress', 'cancelling'];
-  const claimedIds = (rows: (RunForExecutionRow & { lease_takeovers: number })[]) => rows.map((row) => [JSON.parse(row.data).id, row.lease_takeovers]);
-
-  test('the oldest runs no live lease holds, up to the limit; a lapsed lease is taken over, a held run and a locked one are not', async () => {
-    const run = (n: number, status: Run['status'] = 'queued') => ({ ...newRun(`run_next_${n}`, 'thread_next'), status });
-    for (const stored of [run(1), run(2), run(3), run(4, 'in_progress'), run(5, 'requires_action'), run(6, 'completed'), run(7)]) await store.runs.insert(PROJECT, stored);
-    // Held by the process that created it, while its attachments are added.
-    await db.updateTable('runs').set(new Leases(db, 'runs', 'api', 60_000).holding()).where('id', '=', 'run_next_3').execute();
-    // Its worker died.
-    await db.updateTable('runs').set({ lease_owner: 'dead', lease_expires_at: 1 }).where('id', '=', 'run_next_4').execute();
-    const workerA = new Leases(db, 'runs', 'worker-a', 60_000);
-    const workerB = new Leases(db, 'runs', 'worker-b', 60_000);
-
-    assert.deepEqual(claimedIds(await workerA.claimNext(EXECUTING, 2, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_1', 0], ['run_next_2', 0]]);
-    // A row another claim (or any writer) has locked is skipped at once rather than waited for.
-    await db.transaction().execute(async (trx) => {
-      await trx.selectFrom('runs').select('id').where('id', '=', 'run_next_7').forUpdate().execute();
-      assert.deepEqual(claimedIds(await workerB.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_4', 1]]);
-    });
-    assert.deepEqual(claimedIds(await workerB.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_7', 0]]);
-    assert.deepEqual(await workerB.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS), []);
-
-    await db.updateTable('runs').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', 'run_next_3').execute();
-    assert.deepEqual(claimedIds(await workerA.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_3', 0]]);
-    assert.deepEqual(
-      await db.selectFrom('runs').select(['id', 'lease_owner']).where('id', 'like', 'run_next_%').orderBy('id').execute(),
-      [
-        { id: 'run_next_1', lease_owner: 'worker-a' },
-        { id: 'run_next_2', lease_owner: 'worker-a' },
-        { id: 'run_next_3', lease_owner: 'worker-a' },
-        { id: 'run_next_4', lease_owner: 'worker-b' },
-        { id: 'run_next_5', lease_owner: null },
-        { id: 'run_next_6', lease_owner: null },
-        { id: 'run_next_7', lease_owner: 'worker-b' },
-      ],
-    );
-  });
-});

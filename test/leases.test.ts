@@ -104,6 +104,23 @@ describe('run leases and multi-table writes', () => {
     );
   });
 
+  test("on PostgreSQL, ending a process's hold on a new run frees only that run, not the process's own claim of another", { skip: !TEST_DATABASE_URL && 'PostgreSQL only: the embedded runtime queues runs in its process' }, async () => {
+    // An API and a worker in one process (`--role all`) share the lease owner.
+    const apiAndWorker = new Leases(db, 'runs', 'proc-1', 60_000);
+    await store.runs.insert(PROJECT, newRun('run_hold_1', 'thread_hold'));
+    await store.runs.insert(PROJECT, newRun('run_hold_2', 'thread_hold'));
+    await db.updateTable('runs').set(apiAndWorker.holding()).where('id', '=', 'run_hold_1').execute();
+    assert.deepEqual(claimedIds(await apiAndWorker.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_hold_2', 0]]);
+    for (const id of ['run_hold_1', 'run_hold_2']) await apiAndWorker.endingHold({ project_id: PROJECT, id }).execute(db);
+    assert.deepEqual(
+      await db.selectFrom('runs').select(['id', 'lease_owner']).where('id', 'like', 'run_hold_%').orderBy('id').execute(),
+      [
+        { id: 'run_hold_1', lease_owner: null },
+        { id: 'run_hold_2', lease_owner: 'proc-1' },
+      ],
+    );
+  });
+
   const leaseOwner = async (runId: string) => (await db.selectFrom('runs').select('lease_owner').where('id', '=', runId).executeTakeFirstOrThrow()).lease_owner;
 
   test('a claim reads the run it leases; the write that settles the run ends the lease, other writes keep it', async () => {

@@ -17,6 +17,7 @@ import {
   parseThreadHistory,
   RUN_FOR_EXECUTION_COLUMNS,
   type RunForExecutionRow,
+  type RunForExecution,
   type RunRef,
   THREAD_HISTORY_COLUMNS,
   type ThreadHistoryRow,
@@ -39,6 +40,13 @@ const CLAIM_POLL_MS = 1000;
 const CLAIMED_RUN_COLUMNS = [...RUN_FOR_EXECUTION_COLUMNS, ...THREAD_HISTORY_COLUMNS, 'project_id'];
 
 type ClaimedRun = RunForExecutionRow & ThreadHistoryRow & { project_id: string };
+
+/**
+ * How a job's work left the job, and so its lease: `settled` by a write that ended the lease too
+ * (a run's), `done` for now (released), or `unfinished` (given up at once, so that the next claim
+ * takes the job over from where it was cut off).
+ */
+type WorkEnd = 'settled' | 'done' | 'unfinished';
 
 /** Asks whichever process executes a job to stop it. */
 type Control = { kind: 'run'; key: string; reason: StopReason } | { kind: 'ingest'; key: string; reason: IngestionStopReason };
@@ -87,8 +95,9 @@ export class ClusterRuntime implements Runtime {
   readonly #runLeases: Leases;
   readonly #fileLeases: Leases;
   #stopSweeps: (() => void)[] = [];
-  /** Runs this process executes now. */
+  /** Runs this process executes now, and each run's execution (with its lease's end). */
   #executing = 0;
+  readonly #runExecutions = new Map<string, Promise<void>>();
   #claiming: Promise<void> | undefined;
   /** A signal came while a claim was under way: claim again after it. */
   #claimAgain = false;
@@ -120,8 +129,7 @@ export class ClusterRuntime implements Runtime {
    * and signals the workers. A lost signal costs a worker's next look, a second later.
    */
   #enqueueRun({ projectId, runId }: RunRef): void {
-    const released = sql`UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE project_id = ${projectId} AND id = ${runId} AND lease_owner = ${this.#runLeases.owner} RETURNING id`;
-    sql`WITH released AS (${released}) SELECT ${PgChannels.signalling(RUNS_CHANNEL)}`.execute(this.options.db).catch((error) => {
+    sql`WITH released AS (${this.#runLeases.endingHold({ project_id: projectId, id: runId })}) SELECT ${PgChannels.signalling(RUNS_CHANNEL)}`.execute(this.options.db).catch((error) => {
       this.options.log(`run ${runId} could not be signalled to the workers; the next look for runs will find it`, error);
     });
   }
@@ -189,40 +197,62 @@ export class ClusterRuntime implements Runtime {
       const free = this.options.runConcurrency - this.#executing;
       if (this.#closed || free <= 0) return;
       const claimed = await this.#runLeases.claimNext<ClaimedRun>(EXECUTING_RUN_STATUSES, free, CLAIMED_RUN_COLUMNS);
-      for (const row of claimed) this.#startRun(row);
+      for (const row of claimed) {
+        try {
+          this.#startRun(row);
+        } catch (error) {
+          // A row that cannot be read stays leased: it lapses, and the takeover limit ends it.
+          this.options.log('a claimed run could not be read', error);
+        }
+      }
       if (claimed.length < free && !this.#claimAgain) return;
     }
   }
 
+  /**
+   * Executes a claimed run. When this process's last execution of the run is still ending (it
+   * paused the run, whose tool outputs came in before it was done), the claim waits for it, and
+   * executes only if it still holds the lease then: an execution whose lease lapsed and was
+   * claimed again here goes on by itself.
+   */
   #startRun(claimed: ClaimedRun & { lease_takeovers: number }): void {
     const found = parseRunForExecution(claimed);
     const ref = { projectId: claimed.project_id, runId: found.run.id };
+    const row = { project_id: ref.projectId, id: ref.runId };
+    const previous = this.#runExecutions.get(ref.runId);
     this.#executing++;
-    this.#underLease<StopReason>(this.#runLeases, { project_id: ref.projectId, id: ref.runId }, this.#runs, ref.runId, async (signal) => {
-      const { executor } = this.options;
-      const takeovers = claimed.lease_takeovers;
-      // A run that was never taken over needs no preparing, and starts from the row the claim read.
-      if (takeovers > 0) {
-        await prepareTakeover(executor.deps, ref, takeovers);
-        await executor.execute(ref, signal);
-        return false;
-      }
-      const status = await executor.executeFrom(ref.projectId, found, signal, { history: parseThreadHistory(claimed) });
-      // Settled since the claim: the write that settled it, whoever made it, ended the lease.
-      return EXECUTING_RUN_STATUSES.includes(found.run.status) && !EXECUTING_RUN_STATUSES.includes(status);
-    })
+    const execution = (previous ? previous.then(() => this.#runLeases.renew(row)) : Promise.resolve(true))
+      .then(async (held) => {
+        if (!held) return;
+        // Closed meanwhile: the run, not started here, goes back for another worker to claim.
+        if (this.#closed) return await this.#runLeases.release(row);
+        await this.#underLease<StopReason>(this.#runLeases, row, this.#runs, ref.runId, (signal) => this.#executeRun(ref, claimed, found, signal));
+      })
       .catch((error) => this.options.log(`run ${ref.runId} failed in its worker`, error))
       .finally(() => {
+        if (this.#runExecutions.get(ref.runId) === execution) this.#runExecutions.delete(ref.runId);
         this.#executing--;
         this.#claimRuns();
       });
+    this.#runExecutions.set(ref.runId, execution);
+  }
+
+  async #executeRun(ref: RunRef, claimed: ClaimedRun & { lease_takeovers: number }, found: RunForExecution, signal: AbortSignal): Promise<WorkEnd> {
+    const { executor } = this.options;
+    const takeovers = claimed.lease_takeovers;
+    // A run that was never taken over needs no preparing, and starts from the row the claim read.
+    if (takeovers > 0) await prepareTakeover(executor.deps, ref, takeovers);
+    const status = takeovers > 0 ? await executor.execute(ref, signal) : await executor.executeFrom(ref.projectId, found, signal, { history: parseThreadHistory(claimed) });
+    if (status === undefined) return 'done';
+    // Settled (or paused) since the claim: the write that did it, whoever made it, ended the lease.
+    return EXECUTING_RUN_STATUSES.includes(status) ? 'unfinished' : 'settled';
   }
 
   #ingest(ref: VectorStoreFileRef): Promise<void> {
     const row = { project_id: ref.projectId, vector_store_id: ref.vectorStoreId, id: ref.fileId };
     return this.#leased(this.#fileLeases, row, [], this.#ingesting, ingestionKey(ref), async (signal, { lease_takeovers }) => {
       await ingestFile(this.options.ingestionDeps, ref, signal, lease_takeovers);
-      return false;
+      return 'done';
     });
   }
 
@@ -233,7 +263,7 @@ export class ClusterRuntime implements Runtime {
     columns: readonly ClaimedColumn[],
     registry: AbortRegistry<Reason | 'shutdown'>,
     key: string,
-    work: (signal: AbortSignal, claimed: Row & { lease_takeovers: number }) => Promise<boolean>,
+    work: (signal: AbortSignal, claimed: Row & { lease_takeovers: number }) => Promise<WorkEnd>,
   ): Promise<void> {
     if (registry.has(key)) return;
     const claimed = await leases.claim<Row>(row, columns);
@@ -243,16 +273,15 @@ export class ClusterRuntime implements Runtime {
 
   /**
    * Does a job's work while holding the lease just claimed, renewed by heartbeat; losing the lease
-   * stops the work as a shutdown does. `work` resolves to whether its last write ended the lease
-   * already (a run's settling write does), so that no release is sent. Nothing when this process
-   * is doing the job already (its own lease had lapsed).
+   * stops the work as a shutdown does. `work` resolves to how it left the job (`WorkEnd`), which
+   * says what becomes of the lease. Nothing when this process is doing the job already.
    */
   async #underLease<Reason extends string>(
     leases: Leases,
     row: RowMatch,
     registry: AbortRegistry<Reason | 'shutdown'>,
     key: string,
-    work: (signal: AbortSignal) => Promise<boolean>,
+    work: (signal: AbortSignal) => Promise<WorkEnd>,
   ): Promise<void> {
     if (registry.has(key)) return;
     const { signal, done } = registry.start(key);
@@ -262,14 +291,14 @@ export class ClusterRuntime implements Runtime {
         (error) => this.options.log(`renewing the lease on ${key} failed`, error),
       );
     }, this.options.runLeaseMs / 3);
-    let ended = false;
+    let end: WorkEnd = 'done';
     try {
-      ended = await work(signal);
+      end = await work(signal);
     } finally {
       clearInterval(heartbeat);
       done();
-      if (signal.reason === 'shutdown') await leases.relinquish(row);
-      else if (!ended) await leases.release(row);
+      if (signal.reason === 'shutdown' || end === 'unfinished') await leases.relinquish(row);
+      else if (end === 'done') await leases.release(row);
     }
   }
 
@@ -278,6 +307,9 @@ export class ClusterRuntime implements Runtime {
     for (const stop of this.#stopSweeps) stop();
     this.#runs.abortAll('shutdown');
     this.#ingesting.abortAll('shutdown');
+    await this.#claiming;
+    // Each execution ends by giving up its lease, so that another worker takes the run over at once.
+    await Promise.all(this.#runExecutions.values());
     await this.queue.close();
   }
 }

@@ -56,10 +56,12 @@ export class RunExecutor {
    * have changed the run since, the first write, guarded by the stored run, finds out. A run stored
    * already `in_progress` (`created.started`) starts without a write: a cancel or a deletion since
    * reached the slot its creator held for it (`RunScheduler.reserve`), so it starts aborted.
+   * Resolves to the run's status as the execution left it; undefined when the run is gone.
    */
-  async execute({ projectId, runId }: RunRef, signal: AbortSignal, created?: CreatedRun): Promise<void> {
+  async execute({ projectId, runId }: RunRef, signal: AbortSignal, created?: CreatedRun): Promise<RunStatus | undefined> {
     const found = created ? { run: created.run, pendingText: null } : await this.deps.store.runForExecution(projectId, runId);
-    if (found) await this.executeFrom(projectId, found, signal, { history: created?.messages && { messages: created.messages, steps: [] }, started: created?.started });
+    if (found) return this.executeFrom(projectId, found, signal, { history: created?.messages && { messages: created.messages, steps: [] }, started: created?.started });
+    return undefined;
   }
 
   /**

@@ -27,7 +27,9 @@ export class RunQueue implements RunScheduler {
   }
 
   enqueue(projectId: string, runId: string, created?: CreatedRun): void {
-    const job = (signal: AbortSignal) => this.executor.execute({ projectId, runId }, signal, created);
+    const job = async (signal: AbortSignal) => {
+      await this.executor.execute({ projectId, runId }, signal, created);
+    };
     const held = this.#take(runId);
     if (held) held.start(job);
     else this.#jobs.add(runId, job);

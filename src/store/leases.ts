@@ -1,4 +1,4 @@
-import type { AliasedRawBuilder, Kysely } from 'kysely';
+import { type AliasedRawBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
 
 /** The tables whose rows carry leases: runs, and vector store files being indexed. */
 export type LeasedTable = 'runs' | 'vector_store_files';
@@ -89,9 +89,23 @@ export class Leases {
     }));
   }
 
-  /** The columns that hold a new row for this worker (an API process too) until it releases it. */
+  /**
+   * Who holds a new row while the process that created it prepares it (`holding`): never this
+   * process's own worker lease, so that ending the hold cannot end a claim of the same process.
+   */
+  get holder(): string {
+    return `hold:${this.owner}`;
+  }
+
+  /** The columns that hold a new row for its creator (an API process) until it ends the hold. */
   holding(): { lease_owner: string; lease_expires_at: number } {
-    return { lease_owner: this.owner, lease_expires_at: Date.now() + this.durationMs };
+    return { lease_owner: this.holder, lease_expires_at: Date.now() + this.durationMs };
+  }
+
+  /** The statement that ends this process's hold on the row, if it holds it, for a statement that does more. */
+  endingHold(row: RowMatch): RawBuilder<unknown> {
+    const matches = Object.entries(row).map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
+    return sql`UPDATE ${sql.table(this.table)} SET lease_owner = NULL, lease_expires_at = NULL WHERE ${sql.join(matches, sql` AND `)} AND lease_owner = ${this.holder} RETURNING id`;
   }
 
   /** Extends the lease; false when this worker no longer holds it. */

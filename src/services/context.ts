@@ -25,8 +25,9 @@ export interface CreatedRun {
 export interface RunScheduler {
   enqueue(projectId: string, runId: string, created?: CreatedRun): void;
   /**
-   * A scheduler whose queue is in the store's database: the SQL that queues the run, for the
-   * statement that stores it (`Store.insertAll`), instead of `enqueue` after it.
+   * A scheduler whose queue is in the store's database: the SQL that makes the stored run known
+   * to its workers, for the statement that stores it (`Store.insertAll`), instead of `enqueue`
+   * after it.
    */
   queueing?(): RawBuilder<unknown>;
   /**

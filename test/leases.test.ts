@@ -111,7 +111,7 @@ describe('run leases and multi-table writes', () => {
     await store.runs.insert(PROJECT, newRun('run_hold_2', 'thread_hold'));
     await db.updateTable('runs').set(apiAndWorker.holding()).where('id', '=', 'run_hold_1').execute();
     assert.deepEqual(claimedIds(await apiAndWorker.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_hold_2', 0]]);
-    for (const id of ['run_hold_1', 'run_hold_2']) await apiAndWorker.endingHold({ project_id: PROJECT, id }).execute(db);
+    for (const id of ['run_hold_1', 'run_hold_2']) await apiAndWorker.endingHold({ project_id: PROJECT, id }).execute();
     assert.deepEqual(
       await db.selectFrom('runs').select(['id', 'lease_owner']).where('id', 'like', 'run_hold_%').orderBy('id').execute(),
       [

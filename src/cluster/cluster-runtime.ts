@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { AbortRegistry } from '../engine/abort-registry.js';
 import { sweepExpired } from '../engine/maintenance.js';
@@ -129,7 +129,8 @@ export class ClusterRuntime implements Runtime {
    * and signals the workers. A lost signal costs a worker's next look, a second later.
    */
   #enqueueRun({ projectId, runId }: RunRef): void {
-    sql`WITH released AS (${this.#runLeases.endingHold({ project_id: projectId, id: runId })}) SELECT ${PgChannels.signalling(RUNS_CHANNEL)}`.execute(this.options.db).catch((error) => {
+    const releasing = this.#runLeases.endingHold({ project_id: projectId, id: runId });
+    this.options.db.with('released', () => releasing).selectNoFrom(PgChannels.signalling(RUNS_CHANNEL).as('signalled')).execute().catch((error) => {
       this.options.log(`run ${runId} could not be signalled to the workers; the next look for runs will find it`, error);
     });
   }

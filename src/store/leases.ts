@@ -1,4 +1,4 @@
-import { type AliasedRawBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
+import type { AliasedRawBuilder, ExpressionBuilder, Kysely } from 'kysely';
 
 /** The tables whose rows carry leases: runs, and vector store files being indexed. */
 export type LeasedTable = 'runs' | 'vector_store_files';
@@ -36,6 +36,16 @@ export class Leases {
     return query;
   }
 
+  /** Rows no live lease holds: never leased, released, or lapsed by `now`. */
+  #unleased(now: number) {
+    return (eb: ExpressionBuilder<any, any>) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]);
+  }
+
+  /** Ends `owner`'s lease on the row, if `owner` holds it. */
+  #ending(row: RowMatch, owner: string) {
+    return this.#update(row).set({ lease_owner: null, lease_expires_at: null }).where('lease_owner', '=', owner);
+  }
+
   /**
    * Takes the lease if it is free or lapsed, in one statement (of two workers claiming at once,
    * one wins), and reads the row's `columns` in it. Returns them with `lease_takeovers`, how many
@@ -45,7 +55,7 @@ export class Leases {
   async claim<Row extends Record<string, unknown> = Record<string, never>>(row: RowMatch, columns: readonly ClaimedColumn[] = []): Promise<(Row & { lease_takeovers: number }) | undefined> {
     const now = Date.now();
     const claimed = await this.#claiming(this.#update(row), now)
-      .where((eb: any) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
+      .where(this.#unleased(now))
       .returning(['lease_takeovers', ...columns])
       .executeTakeFirst();
     return claimed as (Row & { lease_takeovers: number }) | undefined;
@@ -67,7 +77,7 @@ export class Leases {
           .selectFrom(this.table)
           .select('id')
           .where('status', 'in', statuses)
-          .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
+          .where(this.#unleased(now))
           .orderBy('id')
           .limit(limit)
           .forUpdate()
@@ -103,9 +113,8 @@ export class Leases {
   }
 
   /** The statement that ends this process's hold on the row, if it holds it, for a statement that does more. */
-  endingHold(row: RowMatch): RawBuilder<unknown> {
-    const matches = Object.entries(row).map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
-    return sql`UPDATE ${sql.table(this.table)} SET lease_owner = NULL, lease_expires_at = NULL WHERE ${sql.join(matches, sql` AND `)} AND lease_owner = ${this.holder} RETURNING id`;
+  endingHold(row: RowMatch) {
+    return this.#ending(row, this.holder).returning('id');
   }
 
   /** Extends the lease; false when this worker no longer holds it. */
@@ -115,7 +124,7 @@ export class Leases {
   }
 
   async release(row: RowMatch): Promise<void> {
-    await this.#update(row).set({ lease_owner: null, lease_expires_at: null }).where('lease_owner', '=', this.owner).execute();
+    await this.#ending(row, this.owner).execute();
   }
 
   /** Ends this worker's lease at once, so that another worker takes the job over without waiting. */

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import type { Message } from 'openai/resources/beta/threads/messages';
 import type { Run } from 'openai/resources/beta/threads/runs/runs';
+import pg from 'pg';
 import { assertMatchesSpec, eventually, type Harness, ManualClock, startHarness } from './support/harness.js';
+import { TEST_DATABASE_URL } from './support/test-database.js';
 
 let h: Harness;
 before(async () => {
@@ -219,6 +222,51 @@ test('runs left in requires_action expire: on read, and by the sweep', async () 
     await timed.close();
   }
 });
+
+test(
+  'on PostgreSQL, a run that expires mid-answer stays leased to its worker while the expiry closes it: no claim takes it over and discards its message',
+  { skip: !TEST_DATABASE_URL && 'PostgreSQL only: the embedded runtime has no leases' },
+  async () => {
+    const clock = new ManualClock();
+    const timed = await startHarness({ clock });
+    const locker = new pg.Client({ connectionString: timed.env.DATABASE_URL });
+    await locker.connect();
+    const leaseOf = async (runId: string) => (await locker.query<{ lease_owner: string | null; lease_takeovers: number }>('SELECT lease_owner, lease_takeovers FROM runs WHERE id = $1', [runId])).rows[0]!;
+    try {
+      const { assistant, thread } = await setup(timed);
+      timed.model.script({ text: ['Once ', 'upon'], chunkDelayMs: 60_000 });
+      const stream = timed.client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+      await new Promise((resolve) => stream.once('textDelta', resolve));
+      const run = stream.currentRun()!;
+      // Holding the run's step row keeps the expiry between its abort and the write that ends the run.
+      await locker.query('BEGIN');
+      await locker.query('SELECT id FROM run_steps WHERE run_id = $1 FOR UPDATE', [run.id]);
+      clock.advanceSeconds(601);
+      const listing = timed.client.beta.threads.runs.list(thread.id);
+      // The execution has stopped once it stores the text it streamed (it stores none before).
+      await eventually(async () => {
+        const { rows } = await locker.query<{ data: string }>('SELECT data FROM messages WHERE run_id = $1', [run.id]);
+        return rows[0] && textOf(JSON.parse(rows[0].data)) === 'Once ' ? true : undefined;
+      });
+      // A lease given up now would be claimed at once, or by the next look a second later.
+      for (const deadline = Date.now() + 3000; Date.now() < deadline; await sleep(50)) {
+        assert.equal((await leaseOf(run.id)).lease_takeovers, 0, 'the run was taken over while its expiry was closing it');
+      }
+      assert.notEqual((await leaseOf(run.id)).lease_owner, null);
+      await locker.query('COMMIT');
+
+      assert.equal((await listing).data[0]!.status, 'expired');
+      assert.equal((await stream.finalRun()).status, 'expired');
+      const [message] = await runMessages(timed, run);
+      assert.equal(textOf(message), 'Once ');
+      assert.deepEqual(message!.incomplete_details, { reason: 'run_expired' });
+      assert.deepEqual(await leaseOf(run.id), { lease_owner: null, lease_takeovers: 0 });
+    } finally {
+      await locker.end();
+      await timed.close();
+    }
+  },
+);
 
 test('truncation_strategy last_messages sends only the newest thread messages', async () => {
   const { assistant, thread } = await setup(h, [], 'one', 'two', 'three', 'four');

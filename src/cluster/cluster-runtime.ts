@@ -245,6 +245,9 @@ export class ClusterRuntime implements Runtime {
     if (takeovers > 0) await prepareTakeover(executor.deps, ref, takeovers);
     const status = takeovers > 0 ? await executor.execute(ref, signal) : await executor.executeFrom(ref.projectId, found, signal, { history: parseThreadHistory(claimed) });
     if (status === undefined) return 'done';
+    // Stopped by a cancel, an expiry or a deletion: that actor's own write ends the run and the lease.
+    // Given up now, the lease would let a claim take the run over (and discard its open work) first.
+    if (signal.aborted) return 'settled';
     // Settled (or paused) since the claim: the write that did it, whoever made it, ended the lease.
     return EXECUTING_RUN_STATUSES.includes(status) ? 'unfinished' : 'settled';
   }

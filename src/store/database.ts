@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import * as sqliteVec from 'sqlite-vec';
+import { namingPool } from './named-statements.js';
 import * as core from './migrations/001-core.js';
 import * as filesAndVectorStores from './migrations/002-files-and-vector-stores.js';
 import * as chunks from './migrations/003-chunks.js';
@@ -70,7 +71,7 @@ const SQLITE_PAGE_SIZE = 2048;
 
 export function openDatabase(options: DatabaseOptions, pool?: pg.Pool): Kysely<Database> {
   if (options.databaseUrl !== undefined) {
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: pool ?? openPostgresPool(options.databaseUrl) }) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: namingPool(pool ?? openPostgresPool(options.databaseUrl)) }) });
   }
   mkdirSync(options.dataDir, { recursive: true });
   const sqlite = new SQLite(join(options.dataDir, 'stepwise.db'));

@@ -1,4 +1,5 @@
-import type { AliasedRawBuilder, ExpressionBuilder, Kysely } from 'kysely';
+import { type AliasedRawBuilder, type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { nameStatement } from './named-statements.js';
 
 /** The tables whose rows carry leases: runs, and vector store files being indexed. */
 export type LeasedTable = 'runs' | 'vector_store_files';
@@ -76,17 +77,24 @@ export class Leases {
         db
           .selectFrom(this.table)
           .select('id')
-          .where('status', 'in', statuses)
+          // As literals, so that the plan of the named statement, made for any parameters, still
+          // finds the few executing rows by the status index instead of scanning every run.
+          .where('status', 'in', statuses.map((status) => sql.lit(status)))
           .where(this.#unleased(now))
           .orderBy('id')
           .limit(limit)
           .forUpdate()
           .skipLocked(),
     );
-    const claimed = await this.#claiming(query.updateTable(this.table).from('free').whereRef(`${this.table}.id`, '=', 'free.id'), now)
+    // By the primary key, however large the table: a join with the CTE was planned as a scan of all runs.
+    const chosen = sql<boolean>`${sql.ref(`${this.table}.id`)} = ANY(ARRAY(SELECT id FROM free))`;
+    const claim = this.#claiming(query.updateTable(this.table).where(chosen), now)
       .returning(['lease_takeovers', ...columns])
-      .execute();
-    return claimed as (Row & { lease_takeovers: number })[];
+      .compile();
+    // Workers claim often, and the text differs only with the statuses and columns asked for.
+    nameStatement(claim.sql);
+    const { rows } = await this.#db.executeQuery<Row & { lease_takeovers: number }>(claim);
+    return rows;
   }
 
   /** `update` with the lease taken by this worker; typed loosely, as every query here is. */

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Compilable, CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import { dialectOf } from './dialect.js';
+import { nameStatement } from './named-statements.js';
 
 /**
  * SQL text by query shape (dialect, then what the caller names: table, operation, columns).
@@ -23,6 +24,7 @@ export async function executeShaped<Row>(db: Kysely<any>, shape: string | undefi
   const compiled = build().compile();
   if (!isDeepStrictEqual(compiled.parameters, parameters)) throw new Error(`${key}: the parameters are not in the order its SQL takes them`);
   compiledSql.set(key, compiled.sql);
+  if (dialectOf(db) === 'postgres') nameStatement(compiled.sql);
   return db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, parameters));
 }
 

@@ -36,6 +36,14 @@ const RUNS_CHANNEL = 'stepwise_runs';
  */
 const CLAIM_POLL_MS = 1000;
 
+/**
+ * How long a worker that was signalled a run another worker took puts off claiming for the next
+ * signals: every worker hears every signal, and claims that find the runs taken cost the database
+ * and the worker a round trip each. The worker that took the run claims at once, and so does any
+ * worker as one of its runs ends.
+ */
+const SIGNAL_QUIET_MS = 50;
+
 /** A run's claim reads the run and its thread, all its first model call needs. */
 const CLAIMED_RUN_COLUMNS = [...RUN_FOR_EXECUTION_COLUMNS, ...THREAD_HISTORY_COLUMNS, 'project_id'];
 
@@ -77,7 +85,7 @@ export interface ClusterOptions {
 export class ClusterRuntime implements Runtime {
   readonly scheduler: RunScheduler = {
     enqueue: (projectId, runId) => this.#enqueueRun({ projectId, runId }),
-    queueing: () => PgChannels.signalling(RUNS_CHANNEL),
+    queueing: (runId) => PgChannels.signalling(RUNS_CHANNEL, runId),
     holding: () => this.#runLeases.holding(),
     abort: (runId, reason) => this.#abortRun(runId, reason),
   };
@@ -101,6 +109,11 @@ export class ClusterRuntime implements Runtime {
   #claiming: Promise<void> | undefined;
   /** A signal came while a claim was under way: claim again after it. */
   #claimAgain = false;
+  /** The runs signalled since the last claim began. */
+  #signalled = new Set<string>();
+  /** Until when signals wait (`SIGNAL_QUIET_MS`), and the claim they wait for. */
+  #quietUntil = 0;
+  #afterQuiet: NodeJS.Timeout | undefined;
   #closed = false;
 
   private constructor(
@@ -130,7 +143,7 @@ export class ClusterRuntime implements Runtime {
    */
   #enqueueRun({ projectId, runId }: RunRef): void {
     const releasing = this.#runLeases.endingHold({ project_id: projectId, id: runId });
-    this.options.db.with('released', () => releasing).selectNoFrom(PgChannels.signalling(RUNS_CHANNEL).as('signalled')).execute().catch((error) => {
+    this.options.db.with('released', () => releasing).selectNoFrom(PgChannels.signalling(RUNS_CHANNEL, runId).as('signalled')).execute().catch((error) => {
       this.options.log(`run ${runId} could not be signalled to the workers; the next look for runs will find it`, error);
     });
   }
@@ -159,7 +172,7 @@ export class ClusterRuntime implements Runtime {
       stepwise_run: { handler: async () => this.#claimRuns(), concurrency: 1 },
       stepwise_ingest: { handler: (payload) => this.#ingest(payload as VectorStoreFileRef), concurrency: INGESTION_CONCURRENCY },
     });
-    await channels.listenForSignal(RUNS_CHANNEL, () => this.#claimRuns());
+    await channels.listenForSignal(RUNS_CHANNEL, (runId) => this.#onSignal(runId));
     this.#claimRuns();
     await this.#queueOrphanFiles(ctx);
     this.#stopSweeps = [
@@ -175,6 +188,16 @@ export class ClusterRuntime implements Runtime {
     for (const row of await this.#fileLeases.orphans(['project_id', 'vector_store_id', 'id'], ['in_progress'], 'in_progress', queuedBefore)) {
       this.ingestion.enqueue({ projectId: row.project_id!, vectorStoreId: row.vector_store_id!, fileId: row.id! });
     }
+  }
+
+  #onSignal(runId: string): void {
+    this.#signalled.add(runId);
+    const wait = this.#quietUntil - Date.now();
+    if (wait <= 0) return this.#claimRuns();
+    this.#afterQuiet ??= setTimeout(() => {
+      this.#afterQuiet = undefined;
+      this.#claimRuns();
+    }, wait);
   }
 
   /** Claims runs for this process's free slots, again while a claim fills them all or a signal came meanwhile. */
@@ -197,7 +220,10 @@ export class ClusterRuntime implements Runtime {
       this.#claimAgain = false;
       const free = this.options.runConcurrency - this.#executing;
       if (this.#closed || free <= 0) return;
+      const signalled = this.#signalled;
+      this.#signalled = new Set();
       const claimed = await this.#runLeases.claimNext<ClaimedRun>(EXECUTING_RUN_STATUSES, free, CLAIMED_RUN_COLUMNS);
+      if (claimed.length === 0 && this.#tookNoneOf(signalled)) this.#quietUntil = Date.now() + SIGNAL_QUIET_MS;
       for (const row of claimed) {
         try {
           this.#startRun(row);
@@ -208,6 +234,13 @@ export class ClusterRuntime implements Runtime {
       }
       if (claimed.length < free && !this.#claimAgain) return;
     }
+  }
+
+  /** Whether another worker took every run of these signals (this one may have, by an earlier claim). */
+  #tookNoneOf(signalled: Set<string>): boolean {
+    if (signalled.size === 0) return false;
+    for (const runId of signalled) if (this.#runExecutions.has(runId)) return false;
+    return true;
   }
 
   /**
@@ -233,7 +266,9 @@ export class ClusterRuntime implements Runtime {
       .finally(() => {
         if (this.#runExecutions.get(ref.runId) === execution) this.#runExecutions.delete(ref.runId);
         this.#executing--;
-        this.#claimRuns();
+        // A slot freed matters only to signals that found this process full: any other run ready now
+        // was signalled to a process with a slot, or waits for the next look.
+        if (this.#signalled.size > 0) this.#claimRuns();
       });
     this.#runExecutions.set(ref.runId, execution);
   }
@@ -308,6 +343,7 @@ export class ClusterRuntime implements Runtime {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#afterQuiet);
     for (const stop of this.#stopSweeps) stop();
     this.#runs.abortAll('shutdown');
     this.#ingesting.abortAll('shutdown');

@@ -51,7 +51,7 @@ export type ChannelListener = (message: unknown) => void;
 export class PgChannels {
   readonly origin = randomUUID();
   readonly #listeners = new Map<string, ChannelListener>();
-  readonly #signals = new Map<string, () => void>();
+  readonly #signals = new Map<string, (payload: string) => void>();
   readonly #partial = new Map<string, string[]>();
   #pending: Pending[] = [];
   #batches = 0;
@@ -79,17 +79,17 @@ export class PgChannels {
   }
 
   /**
-   * Hears a channel whose notifications carry nothing but the news that something changed, sent
-   * by SQL statements (`signalling`) with the change they announce, and from this process too.
+   * Hears a channel whose notifications carry only what changed (an id, in `payload`), sent by
+   * SQL statements (`signalling`) with the change they announce, and from this process too.
    */
-  async listenForSignal(channel: string, onSignal: () => void): Promise<void> {
+  async listenForSignal(channel: string, onSignal: (payload: string) => void): Promise<void> {
     this.#signals.set(channel, onSignal);
     await this.receiver.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
   }
 
-  /** The SQL expression that signals `channel` when the statement evaluating it commits. */
-  static signalling(channel: string): RawBuilder<unknown> {
-    return sql`pg_notify(${channel}, '')`;
+  /** The SQL expression that signals `channel`, with `payload`, when the statement evaluating it commits. */
+  static signalling(channel: string, payload: string): RawBuilder<unknown> {
+    return sql`pg_notify(${channel}, ${payload})`;
   }
 
   /** Queues the message behind those sent before it; resolves once PostgreSQL has it. */
@@ -140,7 +140,7 @@ export class PgChannels {
     const signal = this.#signals.get(channel);
     if (signal) {
       try {
-        signal();
+        signal(text ?? '');
       } catch (error) {
         this.log(`a listener on ${channel} failed`, error);
       }

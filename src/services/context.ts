@@ -29,7 +29,7 @@ export interface RunScheduler {
    * to its workers, for the statement that stores it (`Store.insertAll`), instead of `enqueue`
    * after it.
    */
-  queueing?(): RawBuilder<unknown>;
+  queueing?(runId: string): RawBuilder<unknown>;
   /**
    * A scheduler whose queue is the store's runs table: the columns that keep a new run from its
    * workers until `enqueue`, for a run that must wait before it executes (its attachments added).

@@ -158,7 +158,7 @@ export class Runs {
     const toolResources = await resolveToolResources(this.ctx, projectId, runToolResources ?? threadParams.tool_resources);
     const searchFiles = await fileSearchAttachments(this.ctx, projectId, threadParams.messages ?? [], 'thread.messages');
     // The run is queued as it is stored, unless its attachments must be indexed into the thread first.
-    const queueing = searchFiles.length === 0 ? this.ctx.scheduler.queueing?.() : undefined;
+    const queueing = searchFiles.length === 0 ? this.ctx.scheduler.queueing?.(runId) : undefined;
     const { thread, messages, run, stored, started } = await this.#storing(runId, searchFiles.length === 0 && queueing === undefined, (asStored) =>
       underRunCapacity(this.ctx.store, projectId, this.ctx.config.maxActiveRunsPerProject, async (store) => {
         const created = newThread(store, projectId, { ...threadParams, tool_resources: toolResources }, createdAt, 'thread.');

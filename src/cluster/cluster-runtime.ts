@@ -39,8 +39,7 @@ const CLAIM_POLL_MS = 1000;
 /**
  * How long a worker that was signalled a run another worker took puts off claiming for the next
  * signals: every worker hears every signal, and claims that find the runs taken cost the database
- * and the worker a round trip each. The worker that took the run claims at once, and so does any
- * worker as one of its runs ends.
+ * and the worker a round trip each. The worker that took the run goes on claiming at once.
  */
 const SIGNAL_QUIET_MS = 50;
 

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Thread } from '../src/spec/wire.js';
+import { migrateToLatest, openDatabase } from '../src/store/database.js';
+import { Leases } from '../src/store/leases.js';
+import { Store } from '../src/store/store.js';
+import { createThrowawayDatabase, TEST_DATABASE_URL } from './support/test-database.js';
+
+test(
+  'on PostgreSQL, query shapes and the run claim are named statements, prepared once on the connection',
+  { skip: !TEST_DATABASE_URL && 'PostgreSQL only' },
+  async () => {
+    const database = await createThrowawayDatabase(TEST_DATABASE_URL!);
+    // One connection, so that the session this test reads is the one that ran the statements.
+    const db = openDatabase({ dataDir: '', databaseUrl: database.url }, new pg.Pool({ connectionString: database.url, max: 1 }));
+    try {
+      await migrateToLatest(db);
+      const store = new Store(db);
+      const thread: Thread = { id: 'thread_named', object: 'thread', created_at: 1_700_000_000, tool_resources: {}, metadata: {} };
+      await store.threads.insert('proj_named', thread);
+      assert.deepEqual(await store.threads.get('proj_named', thread.id), thread);
+      assert.deepEqual(await store.threads.get('proj_named', thread.id), thread);
+      assert.equal(await store.threads.get('proj_named', 'thread_other'), undefined);
+      assert.deepEqual(await new Leases(db, 'runs', 'owner_named', 15_000).claimNext(['queued'], 4, ['data']), []);
+
+      const { rows } = await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements WHERE name LIKE 'stepwise_%' ORDER BY prepare_time`.execute(db);
+      const prepared = rows.map(({ statement }) => statement.split(' ').slice(0, 4).join(' '));
+      assert.deepEqual(prepared, ['insert into "threads" ("id",', 'select "data" from "threads"', 'with "free" as materialized']);
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
+  },
+);

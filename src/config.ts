@@ -63,6 +63,8 @@ export interface StepwiseConfig {
   databaseUrl: string | undefined;
   /** How long a worker's lease on a run lasts without a heartbeat (PostgreSQL deployments). */
   runLeaseMs: number;
+  /** How often a worker with a free slot looks for ready runs it was not signalled (PostgreSQL deployments). */
+  claimPollMs: number;
   providers: Record<string, ProviderConfig>;
   models: Record<string, Partial<ModelRoute>>;
   defaultProvider: string;
@@ -182,6 +184,7 @@ export function loadConfig(env: Env = process.env): StepwiseConfig {
     dataDir: resolve(env.STEPWISE_DATA_DIR ?? './data'),
     databaseUrl: env.DATABASE_URL || undefined,
     runLeaseMs: intFrom(env, 'STEPWISE_RUN_LEASE_MS', 15_000),
+    claimPollMs: intFrom(env, 'STEPWISE_CLAIM_POLL_MS', 1_000),
     providers,
     models: file.models ?? {},
     defaultProvider: defaultProviderName,

@@ -105,9 +105,9 @@ export async function startStepwise({ config, clock = systemClock, logger = fals
   });
   const executor = new RunExecutor({ store, bus, clock, models: new ModelRegistry(config), hostedTools, blobs, log });
   const ingestionDeps = { store, blobs, fileSearch };
-  const { runConcurrency, runLeaseMs, expirySweepMs } = config;
+  const { runConcurrency, runLeaseMs, claimPollMs, expirySweepMs } = config;
   const runtime: Runtime = pool && channels
-    ? await ClusterRuntime.connect({ db, pool, channels, executor, ingestionDeps, role, runConcurrency, runLeaseMs, expirySweepMs, log })
+    ? await ClusterRuntime.connect({ db, pool, channels, executor, ingestionDeps, role, runConcurrency, runLeaseMs, claimPollMs, expirySweepMs, log })
     : new LocalRuntime(executor, ingestionDeps, { runConcurrency, expirySweepMs, log });
   const ctx: ServiceContext = { store, clock, bus, scheduler: runtime.scheduler, blobs, config, fileSearch, ingestion: runtime.ingestion };
   const services = createServices(ctx);

@@ -268,6 +268,29 @@ test(
   },
 );
 
+test(
+  'on PostgreSQL, runs signalled while the worker was full start one after another as its slot frees, with no look for runs in between',
+  { skip: !TEST_DATABASE_URL && 'PostgreSQL only: the embedded runtime queues runs in its process' },
+  async () => {
+    const solo = await startHarness({ env: { STEPWISE_RUN_CONCURRENCY: '1', STEPWISE_CLAIM_POLL_MS: '600000' } });
+    try {
+      const busy = await setup(solo);
+      solo.model.script({ hang: true }, { text: 'one' }, { text: 'two' }, { text: 'three' });
+      const executing = await solo.client.beta.threads.runs.create(busy.thread.id, { assistant_id: busy.assistant.id });
+      await waitForStatus(solo, executing, 'in_progress');
+      const queued = [];
+      for (let index = 0; index < 3; index++) {
+        const { assistant, thread } = await setup(solo);
+        queued.push(await solo.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id }));
+      }
+      await solo.client.beta.threads.runs.cancel(executing.id, { thread_id: executing.thread_id });
+      for (const run of queued) assert.equal((await waitForStatus(solo, run, 'completed')).status, 'completed');
+    } finally {
+      await solo.close();
+    }
+  },
+);
+
 test('truncation_strategy last_messages sends only the newest thread messages', async () => {
   const { assistant, thread } = await setup(h, [], 'one', 'two', 'three', 'four');
   h.model.script({ text: 'ok' });

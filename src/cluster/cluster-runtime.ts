@@ -31,12 +31,6 @@ const CONTROL_CHANNEL = 'stepwise_control';
 const RUNS_CHANNEL = 'stepwise_runs';
 
 /**
- * How often a worker with a free slot looks for runs it was not signalled about: a run whose
- * worker died (its lease lapsed), a signal lost with a dropped connection.
- */
-const CLAIM_POLL_MS = 1000;
-
-/**
  * How long a worker that was signalled a run another worker took puts off claiming for the next
  * signals: every worker hears every signal, and claims that find the runs taken cost the database
  * and the worker a round trip each. The worker that took the run goes on claiming at once.
@@ -69,6 +63,11 @@ export interface ClusterOptions {
   role: Role;
   runConcurrency: number;
   runLeaseMs: number;
+  /**
+   * How often a worker with a free slot looks for runs it was not signalled about: a run whose
+   * worker died (its lease lapsed), a signal lost with a dropped connection.
+   */
+  claimPollMs: number;
   expirySweepMs: number;
   log: Log;
 }
@@ -108,9 +107,11 @@ export class ClusterRuntime implements Runtime {
   #claiming: Promise<void> | undefined;
   /** A signal came while a claim was under way: claim again after it. */
   #claimAgain = false;
-  /** The runs signalled since the last claim began. */
+  /** The runs signalled since the last claim began, while this process had a free slot. */
   #signalled = new Set<string>();
-  /** Until when signals wait (`SIGNAL_QUIET_MS`), and the claim they wait for. */
+  /** Runs may be ready with no slot here to take them: a signal found every slot busy, or a claim filled them all. */
+  #backlog = false;
+  /** Until when signals wait (`SIGNAL_QUIET_MS`, by `performance.now()`), and the claim they wait for. */
   #quietUntil = 0;
   #afterQuiet: NodeJS.Timeout | undefined;
   #closed = false;
@@ -165,7 +166,7 @@ export class ClusterRuntime implements Runtime {
 
   async start(ctx: ServiceContext): Promise<void> {
     if (!this.#works) return;
-    const { log, runLeaseMs, expirySweepMs, channels } = this.options;
+    const { log, runLeaseMs, claimPollMs, expirySweepMs, channels } = this.options;
     await this.queue.work({
       // Jobs a version before the runs table was the queue added: the run is in the table anyway.
       stepwise_run: { handler: async () => this.#claimRuns(), concurrency: 1 },
@@ -176,7 +177,7 @@ export class ClusterRuntime implements Runtime {
     await this.#queueOrphanFiles(ctx);
     this.#stopSweeps = [
       every(expirySweepMs, 'expiry sweep', () => sweepExpired(ctx), log),
-      every(CLAIM_POLL_MS, 'look for runs', async () => this.#claimRuns(), log),
+      every(claimPollMs, 'look for runs', async () => this.#claimRuns(), log),
       every(runLeaseMs / 2, 'orphan sweep', () => this.#queueOrphanFiles(ctx), log),
     ];
   }
@@ -190,8 +191,13 @@ export class ClusterRuntime implements Runtime {
   }
 
   #onSignal(runId: string): void {
+    if (this.#closed) return;
+    if (this.#executing >= this.options.runConcurrency) {
+      this.#backlog = true;
+      return;
+    }
     this.#signalled.add(runId);
-    const wait = this.#quietUntil - Date.now();
+    const wait = this.#quietUntil - performance.now();
     if (wait <= 0) return this.#claimRuns();
     this.#afterQuiet ??= setTimeout(() => {
       this.#afterQuiet = undefined;
@@ -222,7 +228,8 @@ export class ClusterRuntime implements Runtime {
       const signalled = this.#signalled;
       this.#signalled = new Set();
       const claimed = await this.#runLeases.claimNext<ClaimedRun>(EXECUTING_RUN_STATUSES, free, CLAIMED_RUN_COLUMNS);
-      if (claimed.length === 0 && this.#tookNoneOf(signalled)) this.#quietUntil = Date.now() + SIGNAL_QUIET_MS;
+      this.#backlog = claimed.length === free;
+      if (claimed.length === 0 && this.#tookNoneOf(signalled)) this.#quietUntil = performance.now() + SIGNAL_QUIET_MS;
       for (const row of claimed) {
         try {
           this.#startRun(row);
@@ -265,9 +272,9 @@ export class ClusterRuntime implements Runtime {
       .finally(() => {
         if (this.#runExecutions.get(ref.runId) === execution) this.#runExecutions.delete(ref.runId);
         this.#executing--;
-        // A slot freed matters only to signals that found this process full: any other run ready now
-        // was signalled to a process with a slot, or waits for the next look.
-        if (this.#signalled.size > 0) this.#claimRuns();
+        // A slot freed matters only to a backlog: any other run ready now was signalled to a
+        // process with a slot, or waits for the next look.
+        if (this.#backlog) this.#claimRuns();
       });
     this.#runExecutions.set(ref.runId, execution);
   }

@@ -92,7 +92,7 @@ export class Leases {
       .returning(['lease_takeovers', ...columns])
       .compile();
     // Workers claim often, and the text differs only with the statuses and columns asked for.
-    nameStatement(claim.sql);
+    nameStatement(claim);
     const { rows } = await this.#db.executeQuery<Row & { lease_takeovers: number }>(claim);
     return rows;
   }

@@ -24,7 +24,7 @@ export async function executeShaped<Row>(db: Kysely<any>, shape: string | undefi
   const compiled = build().compile();
   if (!isDeepStrictEqual(compiled.parameters, parameters)) throw new Error(`${key}: the parameters are not in the order its SQL takes them`);
   compiledSql.set(key, compiled.sql);
-  if (dialectOf(db) === 'postgres') nameStatement(compiled.sql);
+  if (dialectOf(db) === 'postgres') nameStatement(compiled);
   return db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, parameters));
 }
 

@@ -5,7 +5,7 @@ import type { Message, Run, Thread } from '../src/spec/wire.js';
 import { messageFromRequest } from '../src/services/messages.js';
 import { Leases } from '../src/store/leases.js';
 import type { Database } from '../src/store/schema.js';
-import { RUN_FOR_EXECUTION_COLUMNS, type RunForExecutionRow, Store } from '../src/store/store.js';
+import { EXECUTING_RUN_STATUSES, RUN_FOR_EXECUTION_COLUMNS, type RunForExecutionRow, Store } from '../src/store/store.js';
 import { eventually } from './support/harness.js';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './support/test-database.js';
 
@@ -65,7 +65,6 @@ describe('run leases and multi-table writes', () => {
 
   after(() => database.close());
 
-  const EXECUTING = ['queued', 'in_progress', 'cancelling'];
   const claimedIds = (rows: (RunForExecutionRow & { lease_takeovers: number })[]) => rows.map((row) => [JSON.parse(row.data).id, row.lease_takeovers]);
 
   // First, while no other test's runs are in the table to be claimed too.
@@ -79,17 +78,17 @@ describe('run leases and multi-table writes', () => {
     const workerA = new Leases(db, 'runs', 'worker-a', 60_000);
     const workerB = new Leases(db, 'runs', 'worker-b', 60_000);
 
-    assert.deepEqual(claimedIds(await workerA.claimNext(EXECUTING, 2, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_1', 0], ['run_next_2', 0]]);
+    assert.deepEqual(claimedIds(await workerA.claimNext(EXECUTING_RUN_STATUSES, 2, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_1', 0], ['run_next_2', 0]]);
     // A row another claim (or any writer) has locked is skipped at once rather than waited for.
     await db.transaction().execute(async (trx) => {
       await trx.selectFrom('runs').select('id').where('id', '=', 'run_next_7').forUpdate().execute();
-      assert.deepEqual(claimedIds(await workerB.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_4', 1]]);
+      assert.deepEqual(claimedIds(await workerB.claimNext(EXECUTING_RUN_STATUSES, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_4', 1]]);
     });
-    assert.deepEqual(claimedIds(await workerB.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_7', 0]]);
-    assert.deepEqual(await workerB.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS), []);
+    assert.deepEqual(claimedIds(await workerB.claimNext(EXECUTING_RUN_STATUSES, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_7', 0]]);
+    assert.deepEqual(await workerB.claimNext(EXECUTING_RUN_STATUSES, 10, RUN_FOR_EXECUTION_COLUMNS), []);
 
     await db.updateTable('runs').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', 'run_next_3').execute();
-    assert.deepEqual(claimedIds(await workerA.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_3', 0]]);
+    assert.deepEqual(claimedIds(await workerA.claimNext(EXECUTING_RUN_STATUSES, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_next_3', 0]]);
     assert.deepEqual(
       await db.selectFrom('runs').select(['id', 'lease_owner']).where('id', 'like', 'run_next_%').orderBy('id').execute(),
       [
@@ -110,7 +109,7 @@ describe('run leases and multi-table writes', () => {
     await store.runs.insert(PROJECT, newRun('run_hold_1', 'thread_hold'));
     await store.runs.insert(PROJECT, newRun('run_hold_2', 'thread_hold'));
     await db.updateTable('runs').set(apiAndWorker.holding()).where('id', '=', 'run_hold_1').execute();
-    assert.deepEqual(claimedIds(await apiAndWorker.claimNext(EXECUTING, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_hold_2', 0]]);
+    assert.deepEqual(claimedIds(await apiAndWorker.claimNext(EXECUTING_RUN_STATUSES, 10, RUN_FOR_EXECUTION_COLUMNS)), [['run_hold_2', 0]]);
     for (const id of ['run_hold_1', 'run_hold_2']) await apiAndWorker.endingHold({ project_id: PROJECT, id }).execute();
     assert.deepEqual(
       await db.selectFrom('runs').select(['id', 'lease_owner']).where('id', 'like', 'run_hold_%').orderBy('id').execute(),

@@ -3,7 +3,7 @@
  * would: every escape must fail and leave the server answering; limits must hold.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -216,10 +216,18 @@ function stateOf(pid: number): string {
   }
 }
 
+function namespaceOf(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return '';
+  }
+}
+
 test('threads and processes a cell leaves behind are stopped between calls and use no CPU', async () => {
   const thread = await newThread();
   const cpuSeconds = "def cpu(path):\n    fields = open(path).read().rsplit(')', 1)[1].split()\n    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')";
-  await runCells(
+  const [namespace] = await runCells(
     client,
     thread,
     assistantId,
@@ -232,12 +240,15 @@ test('threads and processes a cell leaves behind are stopped between calls and u
       'time.sleep(0.2)',
       "paths = ['/proc/self/task/%d/stat' % spinner.native_id, '/proc/%d/stat' % child]",
       'before = [cpu(path) for path in paths]',
+      "print(os.readlink('/proc/self/ns/pid'))",
     ].join('\n'),
   );
-  // This session's jail is the one with a third process (its init, the kernel, the forked child).
-  const states = jailProcesses(process.pid).filter((tree) => tree.length >= 3).map((tree) => tree.map(stateOf));
-  assert.ok(states.length >= 1, 'found the jail with the forked child');
-  assert.deepEqual([...new Set(states.flat())], ['T'], `every process of the jail is stopped: ${JSON.stringify(states)}`);
+  // The session's jail is told apart from the warm pool's, which may be starting, by its PID namespace.
+  const jail = jailProcesses(process.pid).find((tree) => tree.some((pid) => namespaceOf(pid) === namespace?.trim()));
+  assert.ok(jail, `found the jail of namespace ${namespace}`);
+  const states = jail.map(stateOf);
+  assert.equal(states.length, 3, 'its init, the kernel and the forked child');
+  assert.deepEqual([...new Set(states)], ['T'], `every process of the jail is stopped: ${JSON.stringify(states)}`);
   await sleep(1500);
   const [logs] = await runCells(client, thread, assistantId, "used = [cpu(path) - then for path, then in zip(paths, before)]\nprint(all(seconds < 0.5 for seconds in used), used)");
   assert.match(logs ?? '', /^True /);

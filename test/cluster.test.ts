@@ -83,6 +83,36 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
     }
   });
 
+  test('LISTEN/NOTIFY fills each NOTIFY up to its size limit in bytes', async () => {
+    const log = (message: string, error?: unknown) => assert.fail(`${message}: ${String(error)}`);
+    const [sender, receiver] = await Promise.all([PgChannels.connect(database.url, log), PgChannels.connect(database.url, log)]);
+    try {
+      const received: unknown[] = [];
+      await receiver.listen('test_channel', (message) => received.push(message));
+      let notifies = 0;
+      const query = sender.sender.query.bind(sender.sender) as (...args: unknown[]) => Promise<unknown>;
+      sender.sender.query = ((...args: unknown[]) => {
+        notifies++;
+        return query(...args);
+      }) as typeof sender.sender.query;
+      const sendAll = async (messages: unknown[]) => {
+        notifies = 0;
+        received.length = 0;
+        await Promise.all(messages.map((message) => sender.send('test_channel', message)));
+        await eventually(async () => (received.length === messages.length ? true : undefined));
+        assert.deepEqual(received, messages);
+        return notifies;
+      };
+      // 20 messages of about 360 bytes, sent in one turn: 7.3 KB in all.
+      assert.equal(await sendAll(Array.from({ length: 20 }, (_, index) => ({ index, text: 'a'.repeat(340) }))), 1, 'one NOTIFY for the batch');
+      assert.equal(await sendAll([{ text: 'a'.repeat(20_000) }]), 3, '20 KB in three pieces');
+      assert.equal(await sendAll([{ text: 'é'.repeat(3_500) }]), 1, '7,000 bytes of two-byte characters in one NOTIFY');
+      assert.equal(await sendAll([{ text: '😀'.repeat(2_500) }]), 2, '10,000 bytes of four-byte characters in two pieces');
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
+
   test('a run streamed from API B, on objects made through API A, arrives in order from a worker', async () => {
     const { assistant, thread } = await setup(a);
     model.script({ text: ['Hel', 'lo ', 'world'], chunkDelayMs: 20 });

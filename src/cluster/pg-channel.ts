@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 
-// NOTIFY payloads are capped at 8000 bytes: a header and this many UTF-16 units of JSON (at most
-// three bytes each in UTF-8) stay below it.
-const PAYLOAD_CHARS = 2600;
+// A NOTIFY's payload must be shorter than 8000 bytes: a header line (under 80 bytes) and a piece
+// of at most this many bytes of UTF-8 stay below it.
+const PIECE_BYTES = 7900;
 
 /**
  * A NOTIFY's payload is a header line, `origin batch index count`, then a piece of the JSON array
@@ -16,25 +16,32 @@ function payload(origin: string, batch: number, index: number, count: number, pi
   return `${origin} ${batch} ${index} ${count}\n${piece}`;
 }
 
-/** The JSON in pieces that each fit a NOTIFY; a piece never ends inside a surrogate pair. */
+/** The JSON in pieces of at most PIECE_BYTES of UTF-8 each; a piece never ends inside a surrogate pair. */
 function pieces(text: string): string[] {
+  if (Buffer.byteLength(text) <= PIECE_BYTES) return [text];
   const result: string[] = [];
-  for (let start = 0; start < text.length || result.length === 0; ) {
-    let end = Math.min(start + PAYLOAD_CHARS, text.length);
-    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--;
-    result.push(text.slice(start, end));
-    start = end;
+  let start = 0;
+  let bytes = 0;
+  for (let at = 0; at < text.length; ) {
+    const code = text.charCodeAt(at);
+    const units = code >= 0xd800 && code <= 0xdbff ? 2 : 1;
+    const size = units === 2 ? 4 : code < 0x80 ? 1 : code < 0x800 ? 2 : 3;
+    if (bytes + size > PIECE_BYTES) {
+      result.push(text.slice(start, at));
+      start = at;
+      bytes = 0;
+    }
+    bytes += size;
+    at += units;
   }
+  result.push(text.slice(start));
   return result;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
 }
 
 interface Pending {
   channel: string;
   json: string;
+  bytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -95,7 +102,7 @@ export class PgChannels {
   /** Queues the message behind those sent before it; resolves once PostgreSQL has it. */
   send(channel: string, message: unknown): Promise<void> {
     const json = JSON.stringify(message);
-    const sent = new Promise<void>((resolve, reject) => this.#pending.push({ channel, json, resolve, reject }));
+    const sent = new Promise<void>((resolve, reject) => this.#pending.push({ channel, json, bytes: Buffer.byteLength(json), resolve, reject }));
     this.#flushing ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.#flush());
     return sent;
   }
@@ -118,11 +125,11 @@ export class PgChannels {
   /** The oldest pending messages of one channel that fit one NOTIFY (at least one). */
   #takeBatch(): Pending[] {
     const batch = [this.#pending[0]!];
-    let chars = batch[0]!.json.length;
+    let bytes = batch[0]!.bytes + 2;
     for (const next of this.#pending.slice(1)) {
-      if (next.channel !== batch[0]!.channel || chars + next.json.length + 1 > PAYLOAD_CHARS) break;
+      if (next.channel !== batch[0]!.channel || bytes + next.bytes + 1 > PIECE_BYTES) break;
       batch.push(next);
-      chars += next.json.length + 1;
+      bytes += next.bytes + 1;
     }
     this.#pending = this.#pending.slice(batch.length);
     return batch;

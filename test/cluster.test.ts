@@ -6,6 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import pg from 'pg';
 import { PgChannels } from '../src/cluster/pg-channel.js';
+import { openDatabase } from '../src/store/database.js';
+import { Leases } from '../src/store/leases.js';
+import { EXECUTING_RUN_STATUSES, startingUnstartedRuns } from '../src/store/store.js';
 import { eventually } from './support/harness.js';
 import { type StepwiseProcess, spawnStepwise } from './support/processes.js';
 import { ScriptedModel } from './support/scripted-model.js';
@@ -215,6 +218,43 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
     const [hit] = (await b.vectorStores.search(store.id, { query: 'lighthouse keeper' })).data;
     assert.equal(hit?.file_id, file.id);
     await startWorker();
+  });
+
+  test("a worker's claim starts a queued run no one executed, storing it as its executor would; a run stored otherwise is left queued", async () => {
+    const other = await createThrowawayDatabase(TEST_DATABASE_URL!);
+    const api = await spawnStepwise({ ...env, DATABASE_URL: other.url }, 'api');
+    const db = openDatabase({ dataDir: '', databaseUrl: other.url });
+    try {
+      const client = new OpenAI({ baseURL: api.url, apiKey: 'k', maxRetries: 0 });
+      const assistant = await client.beta.assistants.create({ model: 'gpt-4o', instructions: 'Answer.' });
+      const newRun = async (metadata: Record<string, string> = {}) => {
+        const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'Hi' }] });
+        return client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id, metadata });
+      };
+      // Metadata that looks like the part of the JSON the claim rewrites.
+      const unstarted = await newRun({ forged: '{"status":"queued","required_action":null,"last_error":null,"started_at":null,' });
+      // Queued again after its tool outputs came in: it started before.
+      const resumed = await newRun();
+      const resumedData = JSON.stringify({ ...resumed, started_at: 1_700_000_000 });
+      await db.updateTable('runs').set({ data: resumedData }).where('id', '=', resumed.id).execute();
+      // Its creator's hold lapsed: it may have died midway.
+      const held = await newRun();
+      await db.updateTable('runs').set({ lease_owner: 'hold:gone', lease_expires_at: 1 }).where('id', '=', held.id).execute();
+      const heldData = (await db.selectFrom('runs').select('data').where('id', '=', held.id).executeTakeFirstOrThrow()).data;
+
+      const claimed = await new Leases(db, 'runs', 'worker_test', 60_000).claimNext<{ data: string; status: string }>(EXECUTING_RUN_STATUSES, 10, ['data', 'status'], startingUnstartedRuns(1_800_000_000));
+      const byId = new Map(claimed.map((row) => [(JSON.parse(row.data) as { id: string }).id, row]));
+      const started = byId.get(unstarted.id)!;
+      assert.equal(started.status, 'in_progress');
+      assert.deepEqual(JSON.parse(started.data), { ...unstarted, status: 'in_progress', started_at: 1_800_000_000 });
+      assert.equal(started.data, JSON.stringify(JSON.parse(started.data)), 'the text the executor expects when it writes the run next');
+      assert.deepEqual(byId.get(resumed.id), { data: resumedData, status: 'queued', lease_takeovers: 0 });
+      assert.deepEqual(byId.get(held.id), { data: heldData, status: 'queued', lease_takeovers: 1 });
+    } finally {
+      await db.destroy();
+      await api.kill();
+      await other.drop();
+    }
   });
 
   test('200 concurrent runs through both APIs: none lost, duplicated or stuck', async () => {

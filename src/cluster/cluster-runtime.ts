@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import { unixSeconds } from '../clock.js';
 import { AbortRegistry } from '../engine/abort-registry.js';
 import { sweepExpired } from '../engine/maintenance.js';
 import type { RunExecutor, StopReason } from '../engine/run-executor.js';
@@ -19,6 +20,7 @@ import {
   type RunForExecutionRow,
   type RunForExecution,
   type RunRef,
+  startingUnstartedRuns,
   THREAD_HISTORY_COLUMNS,
   type ThreadHistoryRow,
   type VectorStoreFileRef,
@@ -227,7 +229,7 @@ export class ClusterRuntime implements Runtime {
       if (this.#closed || free <= 0) return;
       const signalled = this.#signalled;
       this.#signalled = new Set();
-      const claimed = await this.#runLeases.claimNext<ClaimedRun>(EXECUTING_RUN_STATUSES, free, CLAIMED_RUN_COLUMNS);
+      const claimed = await this.#runLeases.claimNext<ClaimedRun>(EXECUTING_RUN_STATUSES, free, CLAIMED_RUN_COLUMNS, startingUnstartedRuns(unixSeconds(this.options.executor.deps.clock)));
       this.#backlog = claimed.length === free;
       if (claimed.length === 0 && this.#tookNoneOf(signalled)) this.#quietUntil = performance.now() + SIGNAL_QUIET_MS;
       for (const row of claimed) {
@@ -282,9 +284,13 @@ export class ClusterRuntime implements Runtime {
   async #executeRun(ref: RunRef, claimed: ClaimedRun & { lease_takeovers: number }, found: RunForExecution, signal: AbortSignal): Promise<WorkEnd> {
     const { executor } = this.options;
     const takeovers = claimed.lease_takeovers;
-    // A run that was never taken over needs no preparing, and starts from the row the claim read.
+    // A run that was never taken over needs no preparing, and starts from the row the claim read;
+    // one `in_progress` then was started by the claim (`startingUnstartedRuns`).
     if (takeovers > 0) await prepareTakeover(executor.deps, ref, takeovers);
-    const status = takeovers > 0 ? await executor.execute(ref, signal) : await executor.executeFrom(ref.projectId, found, signal, { history: parseThreadHistory(claimed) });
+    const status =
+      takeovers > 0
+        ? await executor.execute(ref, signal)
+        : await executor.executeFrom(ref.projectId, found, signal, { history: parseThreadHistory(claimed), started: found.run.status === 'in_progress' });
     if (status === undefined) return 'done';
     // Stopped by a cancel, an expiry or a deletion: that actor's own write ends the run and the lease.
     // Given up now, the lease would let a claim take the run over (and discard its open work) first.

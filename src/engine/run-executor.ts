@@ -68,7 +68,7 @@ export class RunExecutor {
    * Executes the run as the caller just read it; resolves to its status as this execution last read
    * or wrote it. `history`: the run's thread as the caller read it with the run, when it did (or the
    * messages of a thread created with the run): no message can be added while the run is active.
-   * `started`: the run was stored `in_progress` by its creation, for this execution.
+   * `started`: the run was stored `in_progress` for this execution, by its creation or by the claim of its lease.
    */
   async executeFrom(projectId: string, { run, pendingText }: RunForExecution, signal: AbortSignal, { history, started = false }: ExecutionStart = {}): Promise<RunStatus> {
     const { store, bus, clock } = this.deps;

@@ -1,4 +1,4 @@
-import { type AliasedRawBuilder, type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { type AliasedRawBuilder, type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
 import { nameStatement } from './named-statements.js';
 
 /** The tables whose rows carry leases: runs, and vector store files being indexed. */
@@ -65,9 +65,15 @@ export class Leases {
   /**
    * Claims up to `limit` rows in `statuses` whose lease is free or lapsed, oldest first, as
    * `claim` claims one (PostgreSQL only). Rows another worker is claiming at the same moment are
-   * skipped rather than waited for, so workers claiming at once each get different rows.
+   * skipped rather than waited for, so workers claiming at once each get different rows. `alsoSet`:
+   * more columns the claim writes, as expressions over the row before it.
    */
-  async claimNext<Row extends Record<string, unknown>>(statuses: readonly string[], limit: number, columns: readonly ClaimedColumn[]): Promise<(Row & { lease_takeovers: number })[]> {
+  async claimNext<Row extends Record<string, unknown>>(
+    statuses: readonly string[],
+    limit: number,
+    columns: readonly ClaimedColumn[],
+    alsoSet: Record<string, RawBuilder<unknown>> = {},
+  ): Promise<(Row & { lease_takeovers: number })[]> {
     const now = Date.now();
     // Materialized, so that the rows are chosen and locked once: a subquery the plan may run again
     // could lock more than `limit`.
@@ -88,7 +94,7 @@ export class Leases {
     );
     // By the primary key, however large the table: a join with the CTE was planned as a scan of all runs.
     const chosen = sql<boolean>`${sql.ref(`${this.table}.id`)} = ANY(ARRAY(SELECT id FROM free))`;
-    const claim = this.#claiming(query.updateTable(this.table).where(chosen), now)
+    const claim = this.#claiming(query.updateTable(this.table).set(alsoSet).where(chosen), now)
       .returning(['lease_takeovers', ...columns])
       .compile();
     // Workers claim often, and the text differs only with the statuses and columns asked for.

@@ -58,6 +58,28 @@ export function parseRunForExecution(row: RunForExecutionRow): RunForExecution {
   return { run: JSON.parse(row.data) as Run, pendingText: row.pending_text };
 }
 
+/**
+ * The JSON of a queued run no execution started yet, up to its `started_at`, as JSON.stringify
+ * writes the run `RunService` builds (a change keeps each key where it was). Only the server's own
+ * values (ids, times) come before it, so nothing a client sent can match it.
+ */
+const UNSTARTED_RUN = String.raw`^(\{"id":"[^"\\]*","object":"thread\.run","created_at":[0-9]+,"thread_id":"[^"\\]*","assistant_id":"[^"\\]*",)"status":"queued",("required_action":null,"last_error":null,"expires_at":[0-9]+,)"started_at":null,`;
+
+/**
+ * What a worker's claim also writes (PostgreSQL only), so that it starts a queued run no one
+ * executed yet as `RunExecutor` would, saving that write's round trip: the run `in_progress`,
+ * `started_at` now, the JSON exactly as JSON.stringify would write it, so that the executor's
+ * writes guarded by the stored text find it as they expect. A run stored any other way is left to
+ * the executor.
+ */
+export function startingUnstartedRuns(startedAt: number): Record<'status' | 'data', RawBuilder<string>> {
+  const unstarted = sql<boolean>`status = 'queued' AND lease_owner IS NULL AND data ~ ${UNSTARTED_RUN}`;
+  return {
+    status: sql<string>`CASE WHEN ${unstarted} THEN 'in_progress' ELSE status END`,
+    data: sql<string>`CASE WHEN ${unstarted} THEN regexp_replace(data, ${UNSTARTED_RUN}, ${`\\1"status":"in_progress",\\2"started_at":${startedAt},`}) ELSE data END`,
+  };
+}
+
 /** The statuses in which a run is executed, or waits for its execution; a run in any other is settled. */
 export const EXECUTING_RUN_STATUSES: readonly RunStatus[] = ['queued', 'in_progress', 'cancelling'];
 

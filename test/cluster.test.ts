@@ -233,14 +233,22 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
       };
       // Metadata that looks like the part of the JSON the claim rewrites.
       const unstarted = await newRun({ forged: '{"status":"queued","required_action":null,"last_error":null,"started_at":null,' });
-      // Queued again after its tool outputs came in: it started before.
+      // Queued again after its tool outputs came in: it started before. A function's parameters
+      // (any JSON) hold what an unstarted run's JSON would.
       const resumed = await newRun();
-      const resumedData = JSON.stringify({ ...resumed, started_at: 1_700_000_000 });
+      const forged = { x: '', status: 'queued', required_action: null, last_error: null, expires_at: resumed.expires_at, started_at: null, y: '' };
+      const resumedData = JSON.stringify({ ...resumed, started_at: 1_700_000_000, tools: [{ type: 'function', function: { name: 'f', parameters: forged } }] });
       await db.updateTable('runs').set({ data: resumedData }).where('id', '=', resumed.id).execute();
       // Its creator's hold lapsed: it may have died midway.
       const held = await newRun();
       await db.updateTable('runs').set({ lease_owner: 'hold:gone', lease_expires_at: 1 }).where('id', '=', held.id).execute();
       const heldData = (await db.selectFrom('runs').select('data').where('id', '=', held.id).executeTakeFirstOrThrow()).data;
+      // Keys in another order than the server writes them, with what a client sent first.
+      const reordered = await newRun();
+      const { id, tools, ...rest } = reordered;
+      const padded = { ...forged, x: 'x'.repeat(300), expires_at: reordered.expires_at };
+      const reorderedData = JSON.stringify({ tools: [...tools, { type: 'function', function: { name: 'f', parameters: padded } }], ...rest, id });
+      await db.updateTable('runs').set({ data: reorderedData }).where('id', '=', id).execute();
 
       const claimed = await new Leases(db, 'runs', 'worker_test', 60_000).claimNext<{ data: string; status: string }>(EXECUTING_RUN_STATUSES, 10, ['data', 'status'], startingUnstartedRuns(1_800_000_000));
       const byId = new Map(claimed.map((row) => [(JSON.parse(row.data) as { id: string }).id, row]));
@@ -250,6 +258,7 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
       assert.equal(started.data, JSON.stringify(JSON.parse(started.data)), 'the text the executor expects when it writes the run next');
       assert.deepEqual(byId.get(resumed.id), { data: resumedData, status: 'queued', lease_takeovers: 0 });
       assert.deepEqual(byId.get(held.id), { data: heldData, status: 'queued', lease_takeovers: 1 });
+      assert.deepEqual(byId.get(reordered.id), { data: reorderedData, status: 'queued', lease_takeovers: 0 });
     } finally {
       await db.destroy();
       await api.kill();

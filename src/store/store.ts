@@ -59,24 +59,28 @@ export function parseRunForExecution(row: RunForExecutionRow): RunForExecution {
 }
 
 /**
- * The JSON of a queued run no execution started yet, up to its `started_at`, as JSON.stringify
- * writes the run `RunService` builds (a change keeps each key where it was). Only the server's own
- * values (ids, times) come before it, so nothing a client sent can match it.
- */
-const UNSTARTED_RUN = String.raw`^(\{"id":"[^"\\]*","object":"thread\.run","created_at":[0-9]+,"thread_id":"[^"\\]*","assistant_id":"[^"\\]*",)"status":"queued",("required_action":null,"last_error":null,"expires_at":[0-9]+,)"started_at":null,`;
-
-/**
  * What a worker's claim also writes (PostgreSQL only), so that it starts a queued run no one
  * executed yet as `RunExecutor` would, saving that write's round trip: the run `in_progress`,
  * `started_at` now, the JSON exactly as JSON.stringify would write it, so that the executor's
- * writes guarded by the stored text find it as they expect. A run stored any other way is left to
- * the executor.
+ * writes guarded by the stored text find it as they expect.
+ *
+ * The JSON is rewritten with string functions (PostgreSQL's regular expressions cost 0.1 to 0.4 ms
+ * a row here). A run's JSON begins with keys only the server writes, in the order `RunService`
+ * builds them (a change keeps each key where it was): the id, times and thread from the row's own
+ * columns, then the assistant's id, which holds no quote, then the status and `started_at`. So
+ * the first `","status":…` after the assistant's id is the run's own. A run stored any other way
+ * (queued again after tool outputs, or whose creator's hold lapsed) is left to the executor.
  */
 export function startingUnstartedRuns(startedAt: number): Record<'status' | 'data', RawBuilder<string>> {
-  const unstarted = sql<boolean>`status = 'queued' AND lease_owner IS NULL AND data ~ ${UNSTARTED_RUN}`;
+  const head = sql<string>`'{"id":"' || id || '","object":"thread.run","created_at":' || created_at || ',"thread_id":"' || thread_id || '","assistant_id":"'`;
+  const unstartedTail = sql<string>`'","status":"queued","required_action":null,"last_error":null,"expires_at":' || expires_at || ',"started_at":null,'`;
+  const startedTail = sql<string>`'","status":"in_progress","required_action":null,"last_error":null,"expires_at":' || expires_at || ',"started_at":' || ${String(startedAt)} || ','`;
+  const at = sql<number>`strpos(data, ${unstartedTail})`;
+  const assistantId = sql<string>`substr(data, length(${head}) + 1, ${at} - length(${head}) - 1)`;
+  const unstarted = sql<boolean>`status = 'queued' AND lease_owner IS NULL AND starts_with(data, ${head}) AND ${at} > length(${head}) AND strpos(${assistantId}, '"') = 0`;
   return {
     status: sql<string>`CASE WHEN ${unstarted} THEN 'in_progress' ELSE status END`,
-    data: sql<string>`CASE WHEN ${unstarted} THEN regexp_replace(data, ${UNSTARTED_RUN}, ${`\\1"status":"in_progress",\\2"started_at":${startedAt},`}) ELSE data END`,
+    data: sql<string>`CASE WHEN ${unstarted} THEN substr(data, 1, ${at} - 1) || ${startedTail} || substr(data, ${at} + length(${unstartedTail})) ELSE data END`,
   };
 }
 

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { PgChannels } from '../src/cluster/pg-channel.js';
 import { openDatabase } from '../src/store/database.js';
 import { Leases } from '../src/store/leases.js';
-import { EXECUTING_RUN_STATUSES, startingUnstartedRuns } from '../src/store/store.js';
+import { EXECUTING_RUN_STATUSES, startedByClaim, startingUnstartedRuns } from '../src/store/store.js';
 import { eventually } from './support/harness.js';
 import { type StepwiseProcess, spawnStepwise } from './support/processes.js';
 import { ScriptedModel } from './support/scripted-model.js';
@@ -249,6 +249,10 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
       const padded = { ...forged, x: 'x'.repeat(300), expires_at: reordered.expires_at };
       const reorderedData = JSON.stringify({ tools: [...tools, { type: 'function', function: { name: 'f', parameters: padded } }], ...rest, id });
       await db.updateTable('runs').set({ data: reorderedData }).where('id', '=', id).execute();
+      // In progress with no lease, as a run its process left behind before leases existed.
+      const leftover = await newRun();
+      const leftoverData = JSON.stringify({ ...leftover, status: 'in_progress', started_at: 1_700_000_000 });
+      await db.updateTable('runs').set({ data: leftoverData, status: 'in_progress' }).where('id', '=', leftover.id).execute();
 
       const claimed = await new Leases(db, 'runs', 'worker_test', 60_000).claimNext<{ data: string; status: string }>(EXECUTING_RUN_STATUSES, 10, ['data', 'status'], startingUnstartedRuns(1_800_000_000));
       const byId = new Map(claimed.map((row) => [(JSON.parse(row.data) as { id: string }).id, row]));
@@ -259,6 +263,9 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
       assert.deepEqual(byId.get(resumed.id), { data: resumedData, status: 'queued', lease_takeovers: 0 });
       assert.deepEqual(byId.get(held.id), { data: heldData, status: 'queued', lease_takeovers: 1 });
       assert.deepEqual(byId.get(reordered.id), { data: reorderedData, status: 'queued', lease_takeovers: 0 });
+      assert.deepEqual(byId.get(leftover.id), { data: leftoverData, status: 'in_progress', lease_takeovers: 0 });
+      const startedIds = claimed.filter((row) => startedByClaim(JSON.parse(row.data), 1_800_000_000)).map((row) => (JSON.parse(row.data) as { id: string }).id);
+      assert.deepEqual(startedIds, [unstarted.id], 'the worker starts only the run its claim started, and takes the leftover over');
     } finally {
       await db.destroy();
       await api.kill();

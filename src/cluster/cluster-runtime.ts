@@ -20,6 +20,7 @@ import {
   type RunForExecutionRow,
   type RunForExecution,
   type RunRef,
+  startedByClaim,
   startingUnstartedRuns,
   THREAD_HISTORY_COLUMNS,
   type ThreadHistoryRow,
@@ -161,8 +162,13 @@ export class ClusterRuntime implements Runtime {
     return this.options.channels.send(CONTROL_CHANNEL, control).catch(() => undefined);
   }
 
+  /**
+   * A run's stop is kept for a lease's time when the run is not executing here: this process may
+   * be about to execute it (its claim's answer not read yet), and a run's stops all end it for
+   * good. An indexing job's stop is not kept: the file may be attached again under the same key.
+   */
   #stopHere(control: Control): void {
-    if (control.kind === 'run') this.#runs.abort(control.key, control.reason);
+    if (control.kind === 'run') this.#runs.abortOrKeep(control.key, control.reason, this.options.runLeaseMs);
     else this.#ingesting.abort(control.key, control.reason);
   }
 
@@ -229,12 +235,13 @@ export class ClusterRuntime implements Runtime {
       if (this.#closed || free <= 0) return;
       const signalled = this.#signalled;
       this.#signalled = new Set();
-      const claimed = await this.#runLeases.claimNext<ClaimedRun>(EXECUTING_RUN_STATUSES, free, CLAIMED_RUN_COLUMNS, startingUnstartedRuns(unixSeconds(this.options.executor.deps.clock)));
+      const startedAt = unixSeconds(this.options.executor.deps.clock);
+      const claimed = await this.#runLeases.claimNext<ClaimedRun>(EXECUTING_RUN_STATUSES, free, CLAIMED_RUN_COLUMNS, startingUnstartedRuns(startedAt));
       this.#backlog = claimed.length === free;
       if (claimed.length === 0 && this.#tookNoneOf(signalled)) this.#quietUntil = performance.now() + SIGNAL_QUIET_MS;
       for (const row of claimed) {
         try {
-          this.#startRun(row);
+          this.#startRun(row, startedAt);
         } catch (error) {
           // A row that cannot be read stays leased: it lapses, and the takeover limit ends it.
           this.options.log('a claimed run could not be read', error);
@@ -257,7 +264,7 @@ export class ClusterRuntime implements Runtime {
    * executes only if it still holds the lease then: an execution whose lease lapsed and was
    * claimed again here goes on by itself.
    */
-  #startRun(claimed: ClaimedRun & { lease_takeovers: number }): void {
+  #startRun(claimed: ClaimedRun & { lease_takeovers: number }, startedAt: number): void {
     const found = parseRunForExecution(claimed);
     const ref = { projectId: claimed.project_id, runId: found.run.id };
     const row = { project_id: ref.projectId, id: ref.runId };
@@ -268,7 +275,7 @@ export class ClusterRuntime implements Runtime {
         if (!held) return;
         // Closed meanwhile: the run, not started here, goes back for another worker to claim.
         if (this.#closed) return await this.#runLeases.release(row);
-        await this.#underLease<StopReason>(this.#runLeases, row, this.#runs, ref.runId, (signal) => this.#executeRun(ref, claimed, found, signal));
+        await this.#underLease<StopReason>(this.#runLeases, row, this.#runs, ref.runId, (signal) => this.#executeRun(ref, claimed, found, signal, startedAt));
       })
       .catch((error) => this.options.log(`run ${ref.runId} failed in its worker`, error))
       .finally(() => {
@@ -281,16 +288,16 @@ export class ClusterRuntime implements Runtime {
     this.#runExecutions.set(ref.runId, execution);
   }
 
-  async #executeRun(ref: RunRef, claimed: ClaimedRun & { lease_takeovers: number }, found: RunForExecution, signal: AbortSignal): Promise<WorkEnd> {
+  /** `startedAt`: the claim's, for the runs it started (`startingUnstartedRuns`). */
+  async #executeRun(ref: RunRef, claimed: ClaimedRun & { lease_takeovers: number }, found: RunForExecution, signal: AbortSignal, startedAt: number): Promise<WorkEnd> {
     const { executor } = this.options;
     const takeovers = claimed.lease_takeovers;
-    // A run that was never taken over needs no preparing, and starts from the row the claim read;
-    // one `in_progress` then was started by the claim (`startingUnstartedRuns`).
+    // A run that was never taken over needs no preparing, and starts from the row the claim read.
     if (takeovers > 0) await prepareTakeover(executor.deps, ref, takeovers);
     const status =
       takeovers > 0
         ? await executor.execute(ref, signal)
-        : await executor.executeFrom(ref.projectId, found, signal, { history: parseThreadHistory(claimed), started: found.run.status === 'in_progress' });
+        : await executor.executeFrom(ref.projectId, found, signal, { history: parseThreadHistory(claimed), started: startedByClaim(found.run, startedAt) });
     if (status === undefined) return 'done';
     // Stopped by a cancel, an expiry or a deletion: that actor's own write ends the run and the lease.
     // Given up now, the lease would let a claim take the run over (and discard its open work) first.

@@ -6,7 +6,7 @@ import { RunRecorder } from './recorder.js';
 /**
  * Readies a run for another execution after the process executing it stopped midway (a worker
  * whose lease lapsed, or the embedded server before a restart). Only a run still `in_progress` needs
- * it: a run is in that status only while an execution holds it. The model call that was cut off is
+ * it: a run is in that status only while an execution, or the claim that started it, holds it. The model call that was cut off is
  * discarded, with its unfinished step and message, and the run is queued again, so the new
  * execution calls the model afresh and nothing is recorded twice. A run that keeps stopping the
  * processes executing it fails with `last_error` instead.

@@ -84,6 +84,15 @@ export function startingUnstartedRuns(startedAt: number): Record<'status' | 'dat
   };
 }
 
+/**
+ * Whether the claim made with `startingUnstartedRuns(startedAt)` started `run`, as it read it
+ * back. A run the claim found `in_progress` already (its last claim's process closed before
+ * executing it, or data from before leases) is one to take over, not to start.
+ */
+export function startedByClaim(run: Run, startedAt: number): boolean {
+  return run.status === 'in_progress' && run.started_at === startedAt;
+}
+
 /** The statuses in which a run is executed, or waits for its execution; a run in any other is settled. */
 export const EXECUTING_RUN_STATUSES: readonly RunStatus[] = ['queued', 'in_progress', 'cancelling'];
 

@@ -66,9 +66,10 @@ export function parseRunForExecution(row: RunForExecutionRow): RunForExecution {
  *
  * The JSON is rewritten with string functions (PostgreSQL's regular expressions cost 0.1 to 0.4 ms
  * a row here). A run's JSON begins with keys only the server writes, in the order `RunService`
- * builds them (a change keeps each key where it was): the id, times and thread from the row's own
- * columns, then the assistant's id, which holds no quote, then the status and `started_at`. So
- * the first `","status":…` after the assistant's id is the run's own. A run stored any other way
+ * builds them (a change keeps each key where it was): the id, `created_at` and the thread, which
+ * the row's columns also hold, then the assistant's id, which holds no quote, then the status,
+ * `expires_at` (a column too) and `started_at`. So the first `","status":…` after the
+ * assistant's id is the run's own. A run stored any other way
  * (queued again after tool outputs, or whose creator's hold lapsed) is left to the executor.
  */
 export function startingUnstartedRuns(startedAt: number): Record<'status' | 'data', RawBuilder<string>> {

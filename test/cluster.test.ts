@@ -70,23 +70,11 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
     return { assistant, thread };
   }
 
-  test('LISTEN/NOTIFY messages arrive whole and in order, past the size limit of one NOTIFY', async () => {
-    const log = (message: string, error?: unknown) => assert.fail(`${message}: ${String(error)}`);
-    const [sender, receiver] = await Promise.all([PgChannels.connect(database.url, log), PgChannels.connect(database.url, log)]);
-    try {
-      const received: unknown[] = [];
-      await receiver.listen('test_channel', (message) => received.push(message));
-      // Emoji are two UTF-16 units each: some pieces would end between the two.
-      const messages = Array.from({ length: 50 }, (_, index) => ({ index, text: (index % 2 === 0 ? '😀' : 'é').repeat(index % 5 === 0 ? 30_000 : index) }));
-      await Promise.all(messages.map((message) => sender.send('test_channel', message)));
-      await eventually(async () => (received.length === messages.length ? true : undefined));
-      assert.deepEqual(received, messages);
-    } finally {
-      await Promise.all([sender.close(), receiver.close()]);
-    }
-  });
-
-  test('LISTEN/NOTIFY fills each NOTIFY up to its size limit in bytes', async () => {
+  /**
+   * Two processes' channels on the test database. `sendAll` sends messages in one turn and waits
+   * until they all arrived, in order; it resolves to how many NOTIFYs carried them.
+   */
+  async function onChannels(work: (sendAll: (messages: unknown[]) => Promise<number>) => Promise<void>): Promise<void> {
     const log = (message: string, error?: unknown) => assert.fail(`${message}: ${String(error)}`);
     const [sender, receiver] = await Promise.all([PgChannels.connect(database.url, log), PgChannels.connect(database.url, log)]);
     try {
@@ -98,23 +86,33 @@ describe('scale-out on PostgreSQL', { skip: !TEST_DATABASE_URL && 'needs STEPWIS
         notifies++;
         return query(...args);
       }) as typeof sender.sender.query;
-      const sendAll = async (messages: unknown[]) => {
+      await work(async (messages) => {
         notifies = 0;
         received.length = 0;
         await Promise.all(messages.map((message) => sender.send('test_channel', message)));
         await eventually(async () => (received.length === messages.length ? true : undefined));
         assert.deepEqual(received, messages);
         return notifies;
-      };
+      });
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  }
+
+  test('LISTEN/NOTIFY messages arrive whole and in order, past the size limit of one NOTIFY', () =>
+    onChannels(async (sendAll) => {
+      // Emoji are two UTF-16 units each: some pieces would end between the two.
+      await sendAll(Array.from({ length: 50 }, (_, index) => ({ index, text: (index % 2 === 0 ? '😀' : 'é').repeat(index % 5 === 0 ? 30_000 : index) })));
+    }));
+
+  test('LISTEN/NOTIFY fills each NOTIFY up to its size limit in bytes', () =>
+    onChannels(async (sendAll) => {
       // 20 messages of about 360 bytes, sent in one turn: 7.3 KB in all.
       assert.equal(await sendAll(Array.from({ length: 20 }, (_, index) => ({ index, text: 'a'.repeat(340) }))), 1, 'one NOTIFY for the batch');
       assert.equal(await sendAll([{ text: 'a'.repeat(20_000) }]), 3, '20 KB in three pieces');
       assert.equal(await sendAll([{ text: 'é'.repeat(3_500) }]), 1, '7,000 bytes of two-byte characters in one NOTIFY');
       assert.equal(await sendAll([{ text: '😀'.repeat(2_500) }]), 2, '10,000 bytes of four-byte characters in two pieces');
-    } finally {
-      await Promise.all([sender.close(), receiver.close()]);
-    }
-  });
+    }));
 
   test('a run streamed from API B, on objects made through API A, arrives in order from a worker', async () => {
     const { assistant, thread } = await setup(a);
